@@ -1,0 +1,103 @@
+/*
+Copyright 2026 The hookrun Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Labels put on every HookRun and on everything a run creates.
+const (
+	// LabelTemplate names the HookTemplate a run belongs to.
+	LabelTemplate = "hooks.hookrun.dev/template"
+	// LabelRun names the HookRun a Job or Pod belongs to.
+	LabelRun = "hooks.hookrun.dev/run"
+)
+
+// Condition types.
+const (
+	// ConditionSucceeded is Unknown while a run has not finished and True or
+	// False once it has (Tekton's convention), so that
+	// `kubectl wait --for=condition=Succeeded` works.
+	ConditionSucceeded = "Succeeded"
+	// ConditionReady reports whether a HookTemplate can accept deliveries.
+	ConditionReady = "Ready"
+)
+
+// Reasons used in HookRun.status.reason and in conditions.
+const (
+	ReasonPending              = "Pending"
+	ReasonJobCreated           = "JobCreated"
+	ReasonRunning              = "Running"
+	ReasonCompleted            = "Completed"
+	ReasonFailed               = "Failed"
+	ReasonDeadlineExceeded     = "DeadlineExceeded"
+	ReasonBackoffLimitExceeded = "BackoffLimitExceeded"
+	ReasonJobDeleted           = "JobDeleted"
+	ReasonTemplateNotFound     = "TemplateNotFound"
+	ReasonInvalidTemplate      = "InvalidTemplate"
+	ReasonJobConflict          = "JobConflict"
+	ReasonQueued               = "Queued"
+	ReasonConcurrentRunActive  = "ConcurrentRunActive"
+	ReasonSuperseded           = "Superseded"
+	ReasonCancelledByUser      = "CancelledByUser"
+	ReasonTemplateSuspended    = "TemplateSuspended"
+
+	ReasonReady            = "Ready"
+	ReasonSecretNotFound   = "SecretNotFound"
+	ReasonSecretKeyMissing = "SecretKeyMissing"
+	ReasonInvalidParam     = "InvalidParam"
+	ReasonInvalidMatch     = "InvalidMatch"
+)
+
+// Event reasons recorded on HookRuns.
+const (
+	EventJobCreated   = "JobCreated"
+	EventRunStarted   = "RunStarted"
+	EventRunSucceeded = "RunSucceeded"
+	EventRunFailed    = "RunFailed"
+	EventRunQueued    = "RunQueued"
+	EventRunSkipped   = "RunSkipped"
+	EventRunCancelled = "RunCancelled"
+)
+
+// Environment variables every run gets.
+const (
+	EnvRun        = "HOOK_RUN"
+	EnvTemplate   = "HOOK_TEMPLATE"
+	EnvProvider   = "HOOK_PROVIDER"
+	EnvEvent      = "HOOK_EVENT"
+	EnvDelivery   = "HOOK_DELIVERY"
+	EnvRepository = "HOOK_REPOSITORY"
+	EnvRef        = "HOOK_REF"
+	EnvBranch     = "HOOK_BRANCH"
+	EnvTag        = "HOOK_TAG"
+	EnvSHA        = "HOOK_SHA"
+	EnvBefore     = "HOOK_BEFORE"
+	EnvSender     = "HOOK_SENDER"
+	EnvCloneURL   = "HOOK_CLONE_URL"
+)
+
+// RunContainerName is the name of the container that runs the shell command.
+const RunContainerName = "run"
+
+// DefaultSecretKey is the Secret key read when secretRef.key is empty.
+const DefaultSecretKey = "secret"
+
+// Field index keys registered on the manager's cache.
+const (
+	// IndexRunTemplate indexes HookRuns by spec.templateRef.name.
+	IndexRunTemplate = "spec.templateRef.name"
+	// IndexTemplateSecret indexes HookTemplates by spec.source.secretRef.name.
+	IndexTemplateSecret = "spec.source.secretRef.name"
+)

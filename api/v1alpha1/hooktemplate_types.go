@@ -1,0 +1,367 @@
+/*
+Copyright 2026 The hookrun Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Provider names the sender of a webhook and so its signature scheme and
+// payload format.
+// +kubebuilder:validation:Enum=github;gitlab;gitea;bitbucket;generic
+type Provider string
+
+// Providers understood by the webhook server.
+const (
+	ProviderGitHub    Provider = "github"
+	ProviderGitLab    Provider = "gitlab"
+	ProviderGitea     Provider = "gitea"
+	ProviderBitbucket Provider = "bitbucket"
+	ProviderGeneric   Provider = "generic"
+)
+
+// ConcurrencyPolicy says what happens when a run arrives while another run of
+// the same group is active.
+// +kubebuilder:validation:Enum=Allow;Forbid;Replace;Queue
+type ConcurrencyPolicy string
+
+// Concurrency policies.
+const (
+	// ConcurrencyAllow starts every run at once.
+	ConcurrencyAllow ConcurrencyPolicy = "Allow"
+	// ConcurrencyForbid skips a run that arrives while another is active.
+	ConcurrencyForbid ConcurrencyPolicy = "Forbid"
+	// ConcurrencyReplace cancels the active run and starts the new one.
+	ConcurrencyReplace ConcurrencyPolicy = "Replace"
+	// ConcurrencyQueue starts runs one after another in delivery order.
+	ConcurrencyQueue ConcurrencyPolicy = "Queue"
+)
+
+// PendingPolicy says which queued runs start when a Queue slot frees up.
+// +kubebuilder:validation:Enum=All;Latest
+type PendingPolicy string
+
+// Pending policies.
+const (
+	// PendingAll runs every queued run, oldest first.
+	PendingAll PendingPolicy = "All"
+	// PendingLatest runs only the newest queued run and skips the others.
+	PendingLatest PendingPolicy = "Latest"
+)
+
+// SecretKeyRef points at one key of a Secret in the template's namespace.
+type SecretKeyRef struct {
+	// Name of the Secret, in the HookTemplate's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Key of the Secret's data that holds the webhook secret.
+	// +optional
+	// +kubebuilder:default=secret
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key,omitempty"`
+}
+
+// SourceSpec says who may send deliveries and how they prove it.
+type SourceSpec struct {
+	// Provider is the git host (or "generic" for any signed script); it selects
+	// the signature scheme and how the payload is read.
+	// +required
+	Provider Provider `json:"provider"`
+
+	// SecretRef names the Secret key holding the shared webhook secret.
+	// +required
+	SecretRef SecretKeyRef `json:"secretRef"`
+
+	// PreviousSecretKey names a second key of the same Secret whose value is
+	// accepted too, so the secret can be rotated at the git host without a
+	// window of rejected deliveries.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	PreviousSecretKey string `json:"previousSecretKey,omitempty"`
+
+	// AllowSHA1 accepts GitHub's legacy X-Hub-Signature (HMAC-SHA1) header
+	// when X-Hub-Signature-256 is absent. Off by default.
+	// +optional
+	AllowSHA1 bool `json:"allowSHA1,omitempty"`
+
+	// SignatureTolerance is how far a Standard Webhooks `webhook-timestamp`
+	// may be from the server's clock; older deliveries are rejected as replays.
+	// +optional
+	// +kubebuilder:default="5m"
+	SignatureTolerance *metav1.Duration `json:"signatureTolerance,omitempty"`
+}
+
+// MatchSpec selects the deliveries that start a run. Every non-empty list must
+// match; an empty list matches anything.
+type MatchSpec struct {
+	// Events are provider event names (`push`, `Push Hook`, `repo:push`, …) or
+	// the normalised names `push` (any branch or tag push) and `tag` (a tag
+	// push). `ping` never matches. A branch or tag deletion only matches when
+	// `delete` is listed.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=128
+	Events []string `json:"events,omitempty"`
+
+	// Repositories are "owner/name" globs (path.Match syntax), e.g. `acme/*`.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	Repositories []string `json:"repositories,omitempty"`
+
+	// Refs are globs on the full ref, e.g. `refs/heads/main`, `refs/tags/v*`.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	Refs []string `json:"refs,omitempty"`
+}
+
+// ParamSpec takes one value out of the JSON payload into an env var.
+type ParamSpec struct {
+	// Name of the environment variable.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[A-Za-z_][A-Za-z0-9_]*$`
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('HOOK_')",message="param names must not start with HOOK_: that prefix is reserved for the variables hookrun sets"
+	Name string `json:"name"`
+
+	// Path is a client-go JSONPath expression into the payload, e.g.
+	// `{.pusher.name}`. A path that finds nothing gives an empty value.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Path string `json:"path"`
+}
+
+// RunSpec describes the container that runs for each delivery.
+// +kubebuilder:validation:XValidation:rule="has(self.image) || (has(self.podTemplate) && has(self.podTemplate.spec) && self.podTemplate.spec.containers.exists(c, c.name == 'run' && has(c.image) && size(c.image) > 0))",message="run.image is required (or a container named run with an image in run.podTemplate)"
+type RunSpec struct {
+	// Image of the container that runs the shell command.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Image string `json:"image,omitempty"`
+
+	// Shell is the script run as `/bin/sh -c "$shell"`. Delivery data reaches it
+	// only as environment variables (HOOK_*, params), never spliced into it.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=65536
+	// +kubebuilder:validation:XValidation:rule="self.trim() != ''",message="run.shell must not be blank"
+	Shell string `json:"shell"`
+
+	// Env adds environment variables to the container (after HOOK_* and params).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=128
+	Env []corev1.EnvVar `json:"env,omitempty"`
+
+	// ServiceAccountName is the ServiceAccount the run's pod uses.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// TimeoutSeconds limits the whole run, retries included
+	// (the Job's activeDeadlineSeconds). Unset: no limit.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
+
+	// Retries is how often a failed pod is retried (the Job's backoffLimit).
+	// +optional
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	Retries *int32 `json:"retries,omitempty"`
+
+	// PodTemplate is the base pod: its volumes, node selection, tolerations,
+	// hostNetwork, security context and extra containers are kept; a container
+	// named `run` in it is merged with the fields above (those win).
+	// restartPolicy is always Never.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.spec) || size(self.spec.containers) > 0",message="run.podTemplate.spec.containers must not be empty: add a container named run (or leave podTemplate out)"
+	PodTemplate *corev1.PodTemplateSpec `json:"podTemplate,omitempty"`
+}
+
+// ConcurrencySpec says how runs of one template share the target.
+// +kubebuilder:validation:XValidation:rule="self.policy == 'Queue' || !has(self.pending) || self.pending == 'All'",message="concurrency.pending: Latest only applies to policy Queue"
+// +kubebuilder:validation:XValidation:rule="self.policy == 'Queue' || !has(self.maxRunning) || self.maxRunning == 1",message="concurrency.maxRunning only applies to policy Queue"
+type ConcurrencySpec struct {
+	// Policy for a run that arrives while another run of its group is active:
+	// Allow (start it too), Forbid (skip it), Replace (cancel the active one),
+	// Queue (start it when the active one finishes).
+	// +optional
+	// +kubebuilder:default=Queue
+	Policy ConcurrencyPolicy `json:"policy,omitempty"`
+
+	// Group is a key built from the delivery, e.g. `$(HOOK_REF)`; runs only
+	// contend with runs of the same group. Empty: one group per template.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Group string `json:"group,omitempty"`
+
+	// Pending (Queue only): All runs every queued run in order; Latest starts
+	// only the newest queued run and skips the older ones as Superseded.
+	// +optional
+	// +kubebuilder:default=All
+	Pending PendingPolicy `json:"pending,omitempty"`
+
+	// MaxRunning (Queue only) is how many runs of a group may run at once.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	MaxRunning *int32 `json:"maxRunning,omitempty"`
+}
+
+// HistorySpec bounds how many finished HookRuns are kept.
+type HistorySpec struct {
+	// Succeeded is how many succeeded runs to keep.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	Succeeded *int32 `json:"succeeded,omitempty"`
+
+	// Failed is how many failed, cancelled or skipped runs to keep.
+	// +optional
+	// +kubebuilder:default=20
+	// +kubebuilder:validation:Minimum=0
+	Failed *int32 `json:"failed,omitempty"`
+}
+
+// HookTemplateSpec is what a delivery may start.
+type HookTemplateSpec struct {
+	// Source says who may send deliveries and how they are verified.
+	// +required
+	Source SourceSpec `json:"source"`
+
+	// Match selects the deliveries that start a run.
+	// +optional
+	Match MatchSpec `json:"match,omitempty"`
+
+	// Params are extra environment variables read from the JSON payload.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=64
+	Params []ParamSpec `json:"params,omitempty"`
+
+	// Run is the container that runs for each delivery.
+	// +required
+	Run RunSpec `json:"run"`
+
+	// Concurrency says how runs share the target.
+	// +optional
+	// +kubebuilder:default={}
+	Concurrency ConcurrencySpec `json:"concurrency,omitempty"`
+
+	// History bounds the number of finished runs kept.
+	// +optional
+	// +kubebuilder:default={}
+	History HistorySpec `json:"history,omitempty"`
+
+	// Suspend records deliveries as runs but starts none until set back to false.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// LastRun summarises the newest run of a template.
+type LastRun struct {
+	// Name of the HookRun.
+	Name string `json:"name"`
+	// Phase of the HookRun.
+	// +optional
+	Phase HookRunPhase `json:"phase,omitempty"`
+	// Time the run was created.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
+}
+
+// HookTemplateStatus is the observed state of a HookTemplate.
+type HookTemplateStatus struct {
+	// ObservedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready says whether the template can accept deliveries.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// WebhookPath is the path to POST deliveries to.
+	// +optional
+	WebhookPath string `json:"webhookPath,omitempty"`
+
+	// LastRun is the newest run of this template.
+	// +optional
+	LastRun *LastRun `json:"lastRun,omitempty"`
+
+	// ActiveRuns counts runs that are running now.
+	// +optional
+	ActiveRuns int32 `json:"activeRuns,omitempty"`
+
+	// QueuedRuns counts runs waiting for their turn.
+	// +optional
+	QueuedRuns int32 `json:"queuedRuns,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=ht,categories=hookrun
+// +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.source.provider`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Last Run",type=string,JSONPath=`.status.lastRun.name`
+// +kubebuilder:printcolumn:name="Active",type=integer,JSONPath=`.status.activeRuns`,priority=1
+// +kubebuilder:printcolumn:name="Queued",type=integer,JSONPath=`.status.queuedRuns`,priority=1
+// +kubebuilder:printcolumn:name="Path",type=string,JSONPath=`.status.webhookPath`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// HookTemplate says which webhook deliveries run which shell command.
+type HookTemplate struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired behaviour.
+	// +required
+	Spec HookTemplateSpec `json:"spec"`
+
+	// Status is the observed state.
+	// +optional
+	Status HookTemplateStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// HookTemplateList is a list of HookTemplates.
+type HookTemplateList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []HookTemplate `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&HookTemplate{}, &HookTemplateList{})
+}

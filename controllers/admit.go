@@ -1,0 +1,29 @@
+/*
+Copyright 2026 The hookrun Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+
+	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+)
+
+// admit decides whether the run may start now. Every run starts at once
+// until the concurrency policies land.
+func (r *HookRunReconciler) admit(_ context.Context, _ *hooksv1alpha1.HookTemplate, _ *hooksv1alpha1.HookRun) (bool, error) {
+	return true, nil
+}

@@ -1,0 +1,44 @@
+/*
+Copyright 2026 The hookrun Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+)
+
+// SetupIndexes registers the field indexes the reconcilers look things up by.
+func SetupIndexes(mgr ctrl.Manager) error {
+	indexer := mgr.GetFieldIndexer()
+	ctx := context.Background()
+	if err := indexer.IndexField(ctx, &hooksv1alpha1.HookRun{}, hooksv1alpha1.IndexRunTemplate, func(obj client.Object) []string {
+		return []string{obj.(*hooksv1alpha1.HookRun).Spec.TemplateRef.Name}
+	}); err != nil {
+		return fmt.Errorf("index HookRuns by template: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &hooksv1alpha1.HookTemplate{}, hooksv1alpha1.IndexTemplateSecret, func(obj client.Object) []string {
+		return []string{obj.(*hooksv1alpha1.HookTemplate).Spec.Source.SecretRef.Name}
+	}); err != nil {
+		return fmt.Errorf("index HookTemplates by secret: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,20 @@
+// Command kubelet is Kubernetes' kubelet v1.37.1 (a copy of
+// k8s.io/kubernetes/cmd/kubelet), built from the Go module proxy for the
+// local cluster, so that no binary download is needed. Built by
+// hack/build-k8s.sh, which stamps the version.
+package main
+
+import (
+	"context"
+	"os"
+
+	"k8s.io/component-base/cli"
+	_ "k8s.io/component-base/logs/json/register"          // for JSON log format registration
+	_ "k8s.io/component-base/metrics/prometheus/clientgo" // for client metric registration
+	_ "k8s.io/component-base/metrics/prometheus/version"  // for version metric registration
+	"k8s.io/kubernetes/cmd/kubelet/app"
+)
+
+func main() {
+	os.Exit(cli.Run(app.NewKubeletCommand(context.Background())))
+}
