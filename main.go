@@ -99,6 +99,12 @@ func run(opts options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
+	if err := (&controllers.HookTemplateReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("hookrun"),
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}

@@ -18,12 +18,168 @@ package controllers
 
 import (
 	"context"
+	"fmt"
+	"sync"
+
+	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 )
 
-// admit decides whether the run may start now. Every run starts at once
-// until the concurrency policies land.
-func (r *HookRunReconciler) admit(_ context.Context, _ *hooksv1alpha1.HookTemplate, _ *hooksv1alpha1.HookRun) (bool, error) {
+// How admission stays race-free.
+//
+// The queue is the set of HookRun objects, not memory: every decision is
+// recomputed from the API, so it survives restarts and leader changes.
+//
+// Within the manager, several HookRuns reconcile in parallel. Admission for a
+// template is serialised by a per-template mutex held from the decision until
+// the Job has been created, and the decision counts active Jobs from a LIST
+// against the API server, not from the cache. So when the next run of the
+// group decides, the Job of the previous one is already visible to it, even
+// if the cache has not caught up.
+//
+// Across replicas, only the elected leader runs reconcilers
+// (--leader-elect); a replica that loses its lease exits at once
+// (controller-runtime's default), so two managers never admit at the same
+// time for longer than the lease's renew deadline.
+//
+// Allow takes no lock: its runs never contend.
+
+// keyedMutex is a set of mutexes, one per key, created on first use.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+// lock locks the key's mutex and returns its unlock.
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*sync.Mutex{}
+	}
+	m, ok := k.locks[key]
+	if !ok {
+		m = &sync.Mutex{}
+		k.locks[key] = m
+	}
+	k.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// needsAdmission is false when a run may start without looking at others.
+func needsAdmission(tmpl *hooksv1alpha1.HookTemplate) bool {
+	return tmpl.Spec.Suspend || tmpl.Spec.Concurrency.Policy != hooksv1alpha1.ConcurrencyAllow
+}
+
+// admit applies the template's concurrency policy and suspend flag to a run
+// that has no Job yet. true means: create the Job now. The caller holds the
+// template's lock until the Job exists.
+func (r *HookRunReconciler) admit(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (bool, error) {
+	if !needsAdmission(tmpl) {
+		return true, nil
+	}
+	group := groupKey(tmpl, run)
+	state, err := r.groupState(ctx, tmpl, run, group)
+	if err != nil {
+		return false, err
+	}
+	d := decide(tmpl.Spec.Concurrency, tmpl.Spec.Suspend, run.Name, state)
+	switch d.action {
+	case actionQueue:
+		run.Status.Phase, run.Status.Reason, run.Status.QueuePosition = hooksv1alpha1.PhaseQueued, d.reason, d.position
+		run.Status.Message = fmt.Sprintf("waiting: position %d in the queue", d.position)
+		if d.reason == hooksv1alpha1.ReasonTemplateSuspended {
+			run.Status.Message = fmt.Sprintf("template %s is suspended: position %d", tmpl.Name, d.position)
+		}
+		r.setSucceededCondition(run)
+		return false, nil
+	case actionSkip:
+		message := "another run of the group is active"
+		if d.reason == hooksv1alpha1.ReasonSuperseded {
+			message = "a newer delivery of the group superseded this run"
+		}
+		r.finish(run, hooksv1alpha1.PhaseSkipped, d.reason, message)
+		return false, nil
+	}
+	for _, name := range d.cancel {
+		if err := r.supersede(ctx, run.Namespace, name, run.Name); err != nil {
+			return false, err
+		}
+	}
 	return true, nil
+}
+
+// groupState gathers the run's concurrency group: runs from the cache, Jobs
+// from the API server (see "How admission stays race-free").
+func (r *HookRunReconciler) groupState(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, self *hooksv1alpha1.HookRun, group string) (groupState, error) {
+	jobs := &batchv1.JobList{}
+	if err := r.APIReader.List(ctx, jobs, client.InNamespace(tmpl.Namespace), client.MatchingLabels{
+		hooksv1alpha1.LabelTemplate: tmpl.Name,
+		hooksv1alpha1.LabelGroup:    groupLabel(group),
+	}); err != nil {
+		return groupState{}, fmt.Errorf("list Jobs of template %s: %w", tmpl.Name, err)
+	}
+	var state groupState
+	hasJob := map[string]bool{}
+	for i := range jobs.Items {
+		job := &jobs.Items[i]
+		owner := job.Labels[hooksv1alpha1.LabelRun]
+		hasJob[owner] = true
+		if job.DeletionTimestamp == nil && !outcomeOf(job).phase.IsFinished() && owner != self.Name {
+			state.active = append(state.active, owner)
+		}
+	}
+
+	runs := &hooksv1alpha1.HookRunList{}
+	if err := r.List(ctx, runs, client.InNamespace(tmpl.Namespace),
+		client.MatchingFields{hooksv1alpha1.IndexRunTemplate: tmpl.Name}); err != nil {
+		return groupState{}, fmt.Errorf("list HookRuns of template %s: %w", tmpl.Name, err)
+	}
+	state.waiting = append(state.waiting, self)
+	for i := range runs.Items {
+		run := &runs.Items[i]
+		switch {
+		case run.Name == self.Name:
+		case hasJob[run.Name]:
+			state.startedAfter = state.startedAfter || deliveredBefore(self, run)
+		case isWaiting(run) && groupKey(tmpl, run) == group:
+			state.waiting = append(state.waiting, run)
+		}
+	}
+	sortByDelivery(state.waiting)
+	return state, nil
+}
+
+// isWaiting is true for a run that has not started and is still to decide.
+func isWaiting(run *hooksv1alpha1.HookRun) bool {
+	return run.DeletionTimestamp == nil && !run.Spec.Cancel && !run.Status.Phase.IsFinished() && run.Status.JobName == ""
+}
+
+// supersede ends an active run Cancelled/Superseded and stops its Job. The
+// run's status is written first, with an optimistic lock, so that its own
+// reconcile sees "cancelled" rather than "Job deleted by hand".
+func (r *HookRunReconciler) supersede(ctx context.Context, namespace, name, by string) error {
+	victim := &hooksv1alpha1.HookRun{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, victim); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("get superseded HookRun %s: %w", name, err)
+	}
+	if !victim.Status.Phase.IsFinished() {
+		orig := victim.DeepCopy()
+		r.finish(victim, hooksv1alpha1.PhaseCancelled, hooksv1alpha1.ReasonSuperseded, "replaced by the newer run "+by)
+		if err := r.Status().Patch(ctx, victim, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+			return fmt.Errorf("cancel superseded HookRun %s: %w", name, err)
+		}
+		r.recordPhase(ctx, orig, victim)
+	}
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: JobName(victim)}}
+	logf.FromContext(ctx).Info("stopping superseded run", "superseded", name)
+	return r.deleteJob(ctx, job)
 }

@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -56,6 +57,8 @@ type HookRunReconciler struct {
 	Now func() time.Time
 	// MaxConcurrentReconciles bounds parallel reconciles (default 1).
 	MaxConcurrentReconciles int
+
+	templateLocks keyedMutex
 }
 
 // +kubebuilder:rbac:groups=hooks.hookrun.dev,resources=hookruns,verbs=get;list;watch;update;patch;delete
@@ -103,6 +106,10 @@ func (r *HookRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	tmpl, err := r.resolveTemplate(ctx, run)
 	if err != nil || tmpl == nil {
 		return ctrl.Result{}, err
+	}
+	if needsAdmission(tmpl) {
+		unlock := r.templateLocks.lock(run.Namespace + "/" + tmpl.Name)
+		defer unlock()
 	}
 	start, err := r.admit(ctx, tmpl, run)
 	if err != nil || !start {
@@ -215,6 +222,7 @@ func (r *HookRunReconciler) resolveTemplate(ctx context.Context, run *hooksv1alp
 // cache) hits AlreadyExists and finds the Job that is already there.
 func (r *HookRunReconciler) ensureJob(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (*batchv1.Job, error) {
 	job := BuildJob(tmpl, run)
+	job.Labels[hooksv1alpha1.LabelGroup] = groupLabel(groupKey(tmpl, run))
 	if err := controllerutil.SetControllerReference(run, job, r.Scheme); err != nil {
 		return nil, fmt.Errorf("set owner of Job %s: %w", job.Name, err)
 	}
@@ -222,6 +230,7 @@ func (r *HookRunReconciler) ensureJob(ctx context.Context, tmpl *hooksv1alpha1.H
 	switch {
 	case err == nil:
 		logf.FromContext(ctx).Info("created Job", "job", job.Name)
+		observeQueueWait(run, r.Now())
 		r.Recorder.Eventf(run, job, corev1.EventTypeNormal, hooksv1alpha1.EventJobCreated, "CreateJob", "Created Job %s", job.Name)
 	case apierrors.IsAlreadyExists(err):
 		existing := &batchv1.Job{}
@@ -337,27 +346,35 @@ func (r *HookRunReconciler) setSucceededCondition(run *hooksv1alpha1.HookRun) {
 }
 
 // patchStatus writes the status once, as a patch, and records an Event when
-// the phase changed.
+// the phase changed. A patch that changes the phase carries an optimistic
+// lock: a phase written meanwhile by somebody else (a Replace that cancelled
+// this run) is never overwritten from a stale copy; the conflict retries.
 func (r *HookRunReconciler) patchStatus(ctx context.Context, orig, run *hooksv1alpha1.HookRun) error {
 	if equality.Semantic.DeepEqual(orig.Status, run.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, run, client.MergeFrom(orig)); err != nil {
+	patch := client.MergeFrom(orig)
+	if orig.Status.Phase != run.Status.Phase {
+		patch = client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
+	}
+	if err := r.Status().Patch(ctx, run, patch); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
 		return fmt.Errorf("patch status of HookRun %s/%s: %w", run.Namespace, run.Name, err)
 	}
-	if orig.Status.Phase != run.Status.Phase {
-		r.recordPhase(ctx, run)
-	}
+	r.recordPhase(ctx, orig, run)
 	return nil
 }
 
-// recordPhase records a Kubernetes Event for the run's new phase. Only the
-// reason goes in: status.message may hold output that does not belong in
-// the cluster's event stream.
-func (r *HookRunReconciler) recordPhase(ctx context.Context, run *hooksv1alpha1.HookRun) {
+// recordPhase records a Kubernetes Event and the run metrics when the
+// phase changed. Only the reason goes in the Event: status.message may hold
+// output that does not belong in the cluster's event stream.
+func (r *HookRunReconciler) recordPhase(ctx context.Context, orig, run *hooksv1alpha1.HookRun) {
+	if orig.Status.Phase == run.Status.Phase {
+		return
+	}
+	observePhase(run)
 	reasons := map[hooksv1alpha1.HookRunPhase]string{
 		hooksv1alpha1.PhaseRunning:   hooksv1alpha1.EventRunStarted,
 		hooksv1alpha1.PhaseSucceeded: hooksv1alpha1.EventRunSucceeded,
@@ -375,7 +392,7 @@ func (r *HookRunReconciler) recordPhase(ctx context.Context, run *hooksv1alpha1.
 		eventType = corev1.EventTypeWarning
 	}
 	r.Recorder.Eventf(run, nil, eventType, reason, string(run.Status.Phase), "Run %s: %s", run.Status.Phase, run.Status.Reason)
-	logf.FromContext(ctx).Info("run phase changed", "phase", run.Status.Phase, "reason", run.Status.Reason)
+	logf.FromContext(ctx).Info("run phase changed", "run", run.Name, "phase", run.Status.Phase, "reason", run.Status.Reason)
 }
 
 // SetupWithManager registers the reconciler: HookRuns (spec changes only:
@@ -390,6 +407,17 @@ func (r *HookRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&hooksv1alpha1.HookRun{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&batchv1.Job{}).
+		// A run that changes phase or goes away may free a slot or move the
+		// queue: its waiting siblings decide again.
+		Watches(&hooksv1alpha1.HookRun{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblingsOfRun),
+			builder.WithPredicates(phaseChanged())).
+		// A Job that goes away (garbage collection after a run was deleted)
+		// frees its slot only then.
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblingsOfJob),
+			builder.WithPredicates(onlyDeletes())).
+		// suspend or concurrency changed on the template.
+		Watches(&hooksv1alpha1.HookTemplate{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsOfTemplate),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("hookrun").
 		Complete(r)

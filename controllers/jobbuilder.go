@@ -70,9 +70,22 @@ func BranchAndTag(ref string) (branch, tag string) {
 // $(VAR) expansion leaves them as sent; run.env is the template author's and
 // is passed as written.
 func RunEnv(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) []corev1.EnvVar {
+	delivered := deliveryEnv(run)
+	for i := range delivered {
+		delivered[i].Value = escapeEnv(delivered[i].Value)
+	}
+	if tmpl == nil {
+		return delivered
+	}
+	return mergeEnv(delivered, tmpl.Spec.Run.Env)
+}
+
+// deliveryEnv is the run's HOOK_* variables, then its params sorted by
+// name, with the values exactly as delivered (unescaped).
+func deliveryEnv(run *hooksv1alpha1.HookRun) []corev1.EnvVar {
 	d := run.Spec.Delivery
 	branch, tag := BranchAndTag(d.Ref)
-	delivered := []corev1.EnvVar{
+	env := []corev1.EnvVar{
 		{Name: hooksv1alpha1.EnvRun, Value: run.Name},
 		{Name: hooksv1alpha1.EnvTemplate, Value: run.Spec.TemplateRef.Name},
 		{Name: hooksv1alpha1.EnvProvider, Value: string(d.Provider)},
@@ -93,15 +106,9 @@ func RunEnv(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) []core
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		delivered = append(delivered, corev1.EnvVar{Name: name, Value: run.Spec.Params[name]})
+		env = append(env, corev1.EnvVar{Name: name, Value: run.Spec.Params[name]})
 	}
-	for i := range delivered {
-		delivered[i].Value = escapeEnv(delivered[i].Value)
-	}
-	if tmpl == nil {
-		return delivered
-	}
-	return mergeEnv(delivered, tmpl.Spec.Run.Env)
+	return env
 }
 
 // mergeEnv returns base with overrides applied: a variable of overrides

@@ -36,6 +36,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/jsonpath"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -187,6 +188,26 @@ func setupRunReconciler(mgr ctrl.Manager) error {
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("hookrun"),
 		MaxConcurrentReconciles: 4,
+	}).SetupWithManager(mgr)
+}
+
+// setupAll wires both reconcilers as main.go does. The param check is
+// client-go's JSONPath parser, as in the webhook server.
+func setupAll(mgr ctrl.Manager) error {
+	if err := setupRunReconciler(mgr); err != nil {
+		return err
+	}
+	return (&HookTemplateReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("hookrun"),
+		ValidateParams: func(params []hooksv1alpha1.ParamSpec) error {
+			for _, p := range params {
+				if err := jsonpath.New(p.Name).Parse(p.Path); err != nil {
+					return fmt.Errorf("param %s: %w", p.Name, err)
+				}
+			}
+			return nil
+		},
 	}).SetupWithManager(mgr)
 }
 

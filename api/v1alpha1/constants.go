@@ -22,6 +22,8 @@ const (
 	LabelTemplate = "hooks.hookrun.dev/template"
 	// LabelRun names the HookRun a Job or Pod belongs to.
 	LabelRun = "hooks.hookrun.dev/run"
+	// LabelGroup holds a hash of a Job's concurrency group key.
+	LabelGroup = "hooks.hookrun.dev/group"
 )
 
 // Condition types.

@@ -1,0 +1,164 @@
+/*
+Copyright 2026 The hookrun Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"sort"
+
+	"k8s.io/utils/ptr"
+
+	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+)
+
+// action is what admission decided for a run that has no Job yet.
+type action int
+
+const (
+	// actionStart creates the run's Job now.
+	actionStart action = iota
+	// actionQueue keeps the run waiting for its turn.
+	actionQueue
+	// actionSkip ends the run without a Job.
+	actionSkip
+)
+
+// decision is the outcome of admission for one run.
+type decision struct {
+	action   action
+	reason   string
+	position int32
+	// cancel names the active runs whose Jobs must stop first (Replace).
+	cancel []string
+}
+
+// groupState is what admission knows about one concurrency group.
+type groupState struct {
+	// active are the runs of the group whose Jobs have not finished.
+	active []string
+	// waiting are the group's unfinished runs without a Job, the run being
+	// decided included, in delivery order (oldest first).
+	waiting []*hooksv1alpha1.HookRun
+	// startedAfter is true when a run delivered after the one being decided
+	// already has a Job: under pending=Latest that run supersedes it.
+	startedAfter bool
+}
+
+// deliveredBefore orders runs by creation time, then name: delivery order.
+func deliveredBefore(a, b *hooksv1alpha1.HookRun) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+// sortByDelivery orders runs by creation time, then name: delivery order.
+func sortByDelivery(runs []*hooksv1alpha1.HookRun) {
+	sort.SliceStable(runs, func(i, j int) bool { return deliveredBefore(runs[i], runs[j]) })
+}
+
+// decide applies the template's concurrency policy to one waiting run. It is
+// pure: the reconciler gathers the group's state (under a per-template lock,
+// with Jobs read from the API server) and carries out the decision.
+func decide(spec hooksv1alpha1.ConcurrencySpec, suspended bool, self string, state groupState) decision {
+	index := -1
+	for i, run := range state.waiting {
+		if run.Name == self {
+			index = i
+			break
+		}
+	}
+	if index < 0 { // not waiting (cannot happen: the caller adds itself)
+		return decision{action: actionQueue, reason: hooksv1alpha1.ReasonQueued}
+	}
+	if suspended {
+		return decision{action: actionQueue, reason: hooksv1alpha1.ReasonTemplateSuspended, position: int32(index + 1)}
+	}
+	newest := index == len(state.waiting)-1
+
+	switch spec.Policy {
+	case hooksv1alpha1.ConcurrencyAllow:
+		return decision{action: actionStart}
+	case hooksv1alpha1.ConcurrencyForbid:
+		// Only the oldest waiting run may start, and only when nothing runs:
+		// the others would overlap with it.
+		if len(state.active) > 0 || index > 0 {
+			return decision{action: actionSkip, reason: hooksv1alpha1.ReasonConcurrentRunActive}
+		}
+		return decision{action: actionStart}
+	case hooksv1alpha1.ConcurrencyReplace:
+		// The newest delivery wins: it cancels what runs, and older waiting
+		// runs are superseded rather than started after it.
+		if !newest {
+			return decision{action: actionSkip, reason: hooksv1alpha1.ReasonSuperseded}
+		}
+		return decision{action: actionStart, cancel: state.active}
+	}
+
+	// Queue (the default).
+	free := int(ptr.Deref(spec.MaxRunning, 1)) - len(state.active)
+	if spec.Pending == hooksv1alpha1.PendingLatest {
+		fromNewest := len(state.waiting) - 1 - index
+		switch {
+		case state.startedAfter:
+			return decision{action: actionSkip, reason: hooksv1alpha1.ReasonSuperseded}
+		case fromNewest < free:
+			return decision{action: actionStart}
+		case free > 0:
+			return decision{action: actionSkip, reason: hooksv1alpha1.ReasonSuperseded}
+		}
+		return decision{action: actionQueue, reason: hooksv1alpha1.ReasonQueued, position: int32(fromNewest + 1)}
+	}
+	if index < free {
+		return decision{action: actionStart}
+	}
+	return decision{action: actionQueue, reason: hooksv1alpha1.ReasonQueued, position: int32(index - max(free, 0) + 1)}
+}
+
+var groupVarPattern = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+
+// groupKey expands the template's concurrency.group for a run: $(NAME) is
+// replaced by the run's HOOK_* variable or param of that name (unknown names
+// expand to nothing). An empty group puts every run of the template in one
+// group.
+func groupKey(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) string {
+	expr := tmpl.Spec.Concurrency.Group
+	if expr == "" {
+		return ""
+	}
+	vars := deliveryVars(run)
+	return groupVarPattern.ReplaceAllStringFunc(expr, func(m string) string {
+		return vars[groupVarPattern.FindStringSubmatch(m)[1]]
+	})
+}
+
+// deliveryVars are the run's HOOK_* variables and params, unescaped.
+func deliveryVars(run *hooksv1alpha1.HookRun) map[string]string {
+	vars := map[string]string{}
+	for _, env := range deliveryEnv(run) {
+		vars[env.Name] = env.Value
+	}
+	return vars
+}
+
+// groupLabel turns a group key into a label value (keys may hold any bytes).
+func groupLabel(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])[:16]
+}
