@@ -73,6 +73,27 @@ fuzz: ## Run every fuzz target for FUZZTIME.
 build: generate ## Build the manager binary.
 	CGO_ENABLED=0 go build -o bin/hookrun .
 
+IMAGE_TOOL ?= $(LOCALBIN)/image-builder
+
+.PHONY: image
+image: ## Build the manager image as an OCI tarball (bin/images/hookrun.tar), no Docker needed.
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o bin/hookrun .
+	cd hack/images && go build -o $(IMAGE_TOOL) .
+	mkdir -p bin/images
+	$(IMAGE_TOOL) binary --tag hookrun/hookrun:local --name hookrun --binary bin/hookrun --out bin/images/hookrun.tar
+
+.PHONY: image-load
+image-load: image ## Import the manager image into the local cluster.
+	hack/local-cluster/load-image bin/images/hookrun.tar
+
+.PHONY: deploy
+deploy: manifests ## Install hookrun into the cluster in $$KUBECONFIG (kubectl apply -k config/default).
+	kubectl apply --server-side --force-conflicts -k config/default
+
+.PHONY: undeploy
+undeploy: ## Remove hookrun from the cluster.
+	kubectl delete --ignore-not-found -k config/default
+
 .PHONY: run
 run: manifests generate ## Run the manager against $$KUBECONFIG (or the local cluster).
 	hack/run.sh

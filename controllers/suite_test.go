@@ -86,10 +86,12 @@ func TestMain(m *testing.M) {
 	var err error
 	if testCfg, err = testEnv.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "start envtest: %v\n", err)
+		_ = testEnv.Stop() // a half-started control plane must not outlive the test
 		os.Exit(1)
 	}
 	if k8sClient, err = client.New(testCfg, client.Options{Scheme: testScheme}); err != nil {
 		fmt.Fprintf(os.Stderr, "client: %v\n", err)
+		_ = testEnv.Stop()
 		os.Exit(1)
 	}
 	code := m.Run()
