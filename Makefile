@@ -54,6 +54,10 @@ test: verify vet test-control-plane ## Unit + envtest suites (+ fuzz smoke + e2e
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) fuzz
 
+.PHONY: test-e2e
+test-e2e: manifests ## End-to-end tests on the local cluster (built from source on first use).
+	hack/e2e.sh
+
 .PHONY: test-unit
 test-unit: ## Only the tests that need no control plane.
 	go test $(GO_TEST_FLAGS) -short ./...
