@@ -50,9 +50,14 @@ test-control-plane: ## Build etcd and kube-apiserver for envtest into bin/k8s (c
 	hack/build-k8s.sh etcd kube-apiserver >/dev/null
 
 .PHONY: test
-test: verify vet test-control-plane ## Unit + envtest suites (+ fuzz smoke + e2e on the local cluster).
+test: verify vet test-control-plane ## Everything CI runs: unit + envtest suites, fuzz smoke, e2e on the local cluster.
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) fuzz
+	$(MAKE) test-e2e
+
+.PHONY: test-integration
+test-integration: test-control-plane ## Unit + envtest suites only (no cluster needed).
+	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-e2e
 test-e2e: manifests ## End-to-end tests on the local cluster (built from source on first use).

@@ -20,19 +20,25 @@ limitations under the License.
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
+	"net/http"
 	"os"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 	"github.com/hookrun/hookrun/controllers"
+	"github.com/hookrun/hookrun/webhookserver"
 )
 
 var scheme = runtime.NewScheme()
@@ -47,9 +53,11 @@ type options struct {
 	metricsAddr             string
 	probeAddr               string
 	leaderElect             bool
+	leaderElectionNamespace string
 	maxConcurrentReconciles int
 	qps                     float64
 	burst                   int
+	webhook                 webhookserver.Options
 }
 
 func main() {
@@ -57,9 +65,14 @@ func main() {
 	flag.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint (\"0\" disables it).")
 	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
 	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles (the webhook server runs on every replica).")
+	flag.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the pod's own namespace; required out of cluster).")
 	flag.IntVar(&opts.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "HookRuns reconciled in parallel.")
 	flag.Float64Var(&opts.qps, "kube-api-qps", 50, "Client-side rate limit towards the API server (queries per second).")
 	flag.IntVar(&opts.burst, "kube-api-burst", 100, "Client-side burst towards the API server.")
+	flag.StringVar(&opts.webhook.BindAddress, "webhook-bind-address", webhookserver.DefaultBindAddress, "Address of the webhook listener (POST /hooks/{namespace}/{template}).")
+	flag.StringVar(&opts.webhook.CertDir, "webhook-cert-dir", "", "Folder with tls.crt and tls.key: serve the webhook over HTTPS (reloaded on change).")
+	flag.Int64Var(&opts.webhook.MaxBodyBytes, "webhook-max-body-bytes", webhookserver.DefaultMaxBodyBytes, "Largest accepted delivery body; larger ones get 413.")
+	flag.DurationVar(&opts.webhook.SignatureTolerance, "webhook-signature-tolerance", webhookserver.DefaultTolerance, "Default Standard Webhooks timestamp tolerance (a template's own setting wins).")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -82,7 +95,12 @@ func run(opts options) error {
 		HealthProbeBindAddress: opts.probeAddr,
 		LeaderElection:         opts.leaderElect,
 		LeaderElectionID:       "hookrun.hooks.hookrun.dev",
-		Cache:                  controllers.CacheOptions(),
+		// Hand the lease over at once on a clean shutdown instead of making
+		// the other replica wait for it to expire; safe because the process
+		// exits right after the manager stops.
+		LeaderElectionReleaseOnCancel: true,
+		LeaderElectionNamespace:       opts.leaderElectionNamespace,
+		Cache:                         controllers.CacheOptions(),
 	})
 	if err != nil {
 		return err
@@ -100,17 +118,56 @@ func run(opts options) error {
 		return err
 	}
 	if err := (&controllers.HookTemplateReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("hookrun"),
+		Client:         mgr.GetClient(),
+		Recorder:       mgr.GetEventRecorder("hookrun"),
+		ValidateParams: validateParams,
+		ValidateMatch:  webhookserver.ValidateMatch,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
+	if err := mgr.Add(webhookserver.New(mgr.GetClient(), mgr.GetClient(), mgr.GetScheme(), opts.webhook)); err != nil {
+		return err
+	}
+	ctx := ctrl.SetupSignalHandler()
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	if err := mgr.AddReadyzCheck("cache-synced", cacheSynced(mgr.GetCache())); err != nil {
 		return err
 	}
-	log.Info("starting manager")
-	return mgr.Start(ctrl.SetupSignalHandler())
+	if err := mgr.AddReadyzCheck("not-stopping", notStopping(ctx)); err != nil {
+		return err
+	}
+	log.Info("starting manager", "webhook", opts.webhook.BindAddress, "leaderElection", opts.leaderElect)
+	return mgr.Start(ctx)
+}
+
+// cacheSynced is ready once the manager's cache has synced: before that the
+// webhook server cannot see templates and would answer 404.
+func cacheSynced(c cache.Cache) healthz.Checker {
+	return func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
+		defer cancel()
+		if !c.WaitForCacheSync(ctx) {
+			return errors.New("cache has not synced yet")
+		}
+		return nil
+	}
+}
+
+// notStopping turns readiness off as soon as SIGTERM arrives, so that load
+// balancers stop sending new deliveries while in-flight ones finish.
+func notStopping(ctx context.Context) healthz.Checker {
+	return func(*http.Request) error {
+		if ctx.Err() != nil {
+			return errors.New("shutting down")
+		}
+		return nil
+	}
+}
+
+// validateParams is the webhook server's param compilation, as a check.
+func validateParams(params []hooksv1alpha1.ParamSpec) error {
+	_, err := webhookserver.CompileParams(params)
+	return err
 }

@@ -316,11 +316,11 @@ func TestInvalidTemplatesAreRefused(t *testing.T) {
 			h.Spec.Concurrency = hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyAllow, Pending: hooksv1alpha1.PendingLatest}
 		}, message: "Latest only applies to policy Queue"},
 		{name: "no secret name", mutate: func(h *hooksv1alpha1.HookTemplate) { h.Spec.Source.SecretRef.Name = "" }, message: "spec.source.secretRef.name"},
+		{name: "name longer than a label value", mutate: func(h *hooksv1alpha1.HookTemplate) { h.Name = strings.Repeat("a", 64) }, message: "at most 63 characters"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tmpl := newTemplate(ns, "bad-"+strings.ToLower(strings.ReplaceAll(tt.name, " ", "-")))
-			tmpl.Name = "bad-" + string(rune('a'+i))
+			tmpl := newTemplate(ns, "bad-"+string(rune('a'+i)))
 			tt.mutate(tmpl)
 			err := k8sClient.Create(context.Background(), tmpl)
 			if err == nil {

@@ -65,7 +65,7 @@ spec:
   run:
     image: $image
     shell: |
-      echo "hello from hookrun: $HOOK_REPOSITORY $HOOK_REF at $HOOK_SHA (run $HOOK_RUN)"
+      echo "hello from hookrun: \$HOOK_REPOSITORY \$HOOK_REF at \$HOOK_SHA (run \$HOOK_RUN)"
       git --version || true
     timeoutSeconds: 120
 $pod_template

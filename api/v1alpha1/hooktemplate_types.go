@@ -321,16 +321,17 @@ type HookTemplateStatus struct {
 
 	// ActiveRuns counts runs that are running now.
 	// +optional
-	ActiveRuns int32 `json:"activeRuns,omitempty"`
+	ActiveRuns int32 `json:"activeRuns"`
 
 	// QueuedRuns counts runs waiting for their turn.
 	// +optional
-	QueuedRuns int32 `json:"queuedRuns,omitempty"`
+	QueuedRuns int32 `json:"queuedRuns"`
 }
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ht,categories=hookrun
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="HookTemplate names are at most 63 characters: the name is the hooks.hookrun.dev/template label of every run"
 // +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.source.provider`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Last Run",type=string,JSONPath=`.status.lastRun.name`

@@ -1,0 +1,240 @@
+/*
+Copyright 2026 The hookrun Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package webhookserver
+
+// Fuzz targets for everything that parses request data. The seed corpus is
+// the testdata fixtures (f.Add) plus the files under testdata/fuzz/. Run one
+// with e.g. `go test -run '^$' -fuzz '^FuzzGitHub$' -fuzztime 10s`; `make
+// fuzz` runs them all.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookrun/hookrun/api/v1alpha1"
+)
+
+var fuzzKey = []byte("fuzz-secret")
+
+// fuzzProvider checks one provider on arbitrary input: verify and
+// normalise never panic; a correct signature always verifies and stops
+// verifying when the body changes; a normalised delivery is well-formed.
+func fuzzProvider(t *testing.T, p v1alpha1.Provider, h http.Header, body []byte, sign func(http.Header, []byte)) {
+	prov := providers[p]
+	in := &verifyInput{header: h, body: body, keys: [][]byte{fuzzKey}, now: time.Unix(1_780_000_000, 0), tolerance: 5 * time.Minute}
+	_ = prov.verify(in) // arbitrary headers: any answer, no panic
+
+	signed := h.Clone()
+	sign(signed, body)
+	in.header = signed
+	if err := prov.verify(in); err != nil {
+		t.Fatalf("verify of a correctly signed body: %v", err)
+	}
+	tampered := append(bytes.Clone(body), 'x')
+	in.body = tampered
+	if err := prov.verify(in); !errors.Is(err, errBadSignature) {
+		t.Fatalf("verify of a tampered body: %v, want errBadSignature", err)
+	}
+
+	ev, err := prov.normalise(h, body)
+	if err != nil || ev.ping {
+		return
+	}
+	if len(ev.candidates) == 0 {
+		t.Fatal("normalise: no candidate and no error")
+	}
+	for _, c := range ev.candidates {
+		d := c.delivery
+		if d.Provider != p || d.ID == "" {
+			t.Fatalf("normalise: provider %q id %q", d.Provider, d.ID)
+		}
+		if c.kind == kindDelete && !isZeroSHA(d.SHA) {
+			t.Fatalf("deletion with sha %q", d.SHA)
+		}
+		_ = matchDelivery(v1alpha1.MatchSpec{Events: []string{"push"}, Refs: []string{"refs/heads/*"}}, c)
+		if n := RunName("t", d.ID); len(n) > maxRunNameLength {
+			t.Fatalf("run name %q too long", n)
+		}
+	}
+}
+
+func addFixtures(f *testing.F, event string, names ...string) {
+	for _, n := range names {
+		f.Add(event, "delivery-1", fixture(f, n))
+	}
+}
+
+func FuzzGitHub(f *testing.F) {
+	addFixtures(f, "push", "github/push.json", "github/push-tag.json", "github/push-delete.json")
+	addFixtures(f, "release", "github/release.json")
+	addFixtures(f, "ping", "github/ping.json")
+	f.Add("push", "", []byte(`{"ref":null,"deleted":"yes"}`))
+	f.Add("create", "x", []byte(`{"ref":"v1","ref_type":"tag"}`))
+	f.Add("pull_request", "x", []byte(`{"pull_request":{"number":7,"head":{"sha":"abc"}}}`))
+	f.Fuzz(func(t *testing.T, event, id string, body []byte) {
+		h := headers("X-GitHub-Event", event, "X-GitHub-Delivery", id)
+		fuzzProvider(t, v1alpha1.ProviderGitHub, h, body, func(h http.Header, b []byte) {
+			h.Set("X-Hub-Signature-256", sha256Sig(fuzzKey, b))
+		})
+		form := headers("X-GitHub-Event", event, "Content-Type", "application/x-www-form-urlencoded")
+		_, _ = providers[v1alpha1.ProviderGitHub].normalise(form, body)
+	})
+}
+
+func FuzzGitLab(f *testing.F) {
+	addFixtures(f, "Push Hook", "gitlab/push.json", "gitlab/push-delete.json")
+	addFixtures(f, "Tag Push Hook", "gitlab/tag_push.json")
+	addFixtures(f, "Merge Request Hook", "gitlab/merge_request.json")
+	f.Add("System Hook", "", []byte(`{"object_kind":"tag_push","ref":"refs/tags/x","after":"000"}`))
+	f.Fuzz(func(t *testing.T, event, id string, body []byte) {
+		h := headers("X-Gitlab-Event", event, "X-Gitlab-Event-UUID", id)
+		fuzzProvider(t, v1alpha1.ProviderGitLab, h, body, func(h http.Header, b []byte) {
+			ts := int64(1_780_000_000)
+			h.Set("Webhook-Id", "msg")
+			h.Set("Webhook-Timestamp", strconv.FormatInt(ts, 10))
+			h.Set("Webhook-Signature", standardSig(fuzzKey, "msg", ts, b))
+		})
+	})
+}
+
+func FuzzGitea(f *testing.F) {
+	addFixtures(f, "push", "gitea/push.json")
+	addFixtures(f, "delete", "gitea/delete.json")
+	f.Add("create", "x", []byte(`{"ref":"v1","ref_type":"tag","sha":"abc"}`))
+	f.Fuzz(func(t *testing.T, event, id string, body []byte) {
+		h := headers("X-Gitea-Event", event, "X-Gitea-Delivery", id)
+		fuzzProvider(t, v1alpha1.ProviderGitea, h, body, func(h http.Header, b []byte) {
+			h.Set("X-Gitea-Signature", hmacHex(sha256.New, fuzzKey, b))
+		})
+	})
+}
+
+func FuzzBitbucket(f *testing.F) {
+	addFixtures(f, "repo:push", "bitbucket/cloud-push.json", "bitbucket/cloud-delete.json")
+	addFixtures(f, "repo:refs_changed", "bitbucket/dc-refs-changed.json", "bitbucket/dc-delete.json")
+	addFixtures(f, "diagnostics:ping", "bitbucket/dc-ping.json")
+	f.Add("repo:push", "", []byte(`{"push":{"changes":[{"new":null,"old":null}]}}`))
+	f.Add("repo:refs_changed", "", []byte(`{"changes":[{"ref":{"id":"v1","type":"TAG"}}],"repository":{"slug":"s"}}`))
+	f.Fuzz(func(t *testing.T, event, id string, body []byte) {
+		h := headers("X-Event-Key", event, "X-Request-UUID", id)
+		fuzzProvider(t, v1alpha1.ProviderBitbucket, h, body, func(h http.Header, b []byte) {
+			h.Set("X-Hub-Signature", sha256Sig(fuzzKey, b))
+		})
+	})
+}
+
+func FuzzGeneric(f *testing.F) {
+	addFixtures(f, "", "generic/push.json")
+	f.Add("deploy", "", []byte(""))
+	f.Add("", "id", []byte(`{"event":"ping"}`))
+	f.Add("", "id", []byte(`{"sha":"0000","event":"delete"}`))
+	f.Add("", "id", []byte(`  [1]`))
+	f.Fuzz(func(t *testing.T, event, id string, body []byte) {
+		h := headers("X-Hook-Event", event, "X-Hook-Delivery", id)
+		fuzzProvider(t, v1alpha1.ProviderGeneric, h, body, func(h http.Header, b []byte) {
+			h.Set("X-Hub-Signature-256", sha256Sig(fuzzKey, b))
+		})
+		bearer := headers("Authorization", "Bearer "+event)
+		if err := providers[v1alpha1.ProviderGeneric].verify(&verifyInput{header: bearer, body: body, keys: [][]byte{fuzzKey}}); err == nil && strings.TrimSpace(event) != string(fuzzKey) {
+			t.Fatalf("bearer %q accepted", event)
+		}
+	})
+}
+
+// FuzzStandardWebhooks feeds arbitrary Standard Webhooks headers and keys.
+func FuzzStandardWebhooks(f *testing.F) {
+	f.Add("msg_1", "1780000000", "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=", []byte(`{"a":1}`), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	f.Add("", "", "", []byte{}, "")
+	f.Add("id", "-9223372036854775808", "v1a,abc v1,", []byte("x"), "whsec_")
+	f.Fuzz(func(t *testing.T, id, ts, sig string, body []byte, secret string) {
+		h := headers("Webhook-Id", id, "Webhook-Timestamp", ts, "Webhook-Signature", sig)
+		in := &verifyInput{header: h, body: body, keys: [][]byte{[]byte(secret)}, now: time.Unix(1_780_000_000, 0), tolerance: 5 * time.Minute}
+		_ = verifyStandard(in)
+		_ = providers[v1alpha1.ProviderGitLab].verify(in)
+		_ = providers[v1alpha1.ProviderGeneric].verify(in)
+
+		// A signature made with a whsec_ key over these id and body verifies.
+		key := []byte("0123456789abcdef")
+		in.keys = [][]byte{[]byte("whsec_MDEyMzQ1Njc4OWFiY2RlZg==")}
+		if id == "" {
+			return
+		}
+		h.Set("Webhook-Timestamp", "1780000000")
+		h.Set("Webhook-Signature", standardSig(key, id, 1_780_000_000, body))
+		if err := verifyStandard(in); err != nil {
+			t.Fatalf("correct signature rejected: %v", err)
+		}
+	})
+}
+
+// FuzzParams compiles arbitrary JSONPath expressions and evaluates them on
+// arbitrary JSON: compiling may fail, nothing may panic.
+func FuzzParams(f *testing.F) {
+	f.Add("{.pusher.name}", fixture(f, "github/push.json"))
+	f.Add(`{range .commits[*]}{.id}{","}{end}`, fixture(f, "github/push.json"))
+	f.Add(`{.commits[?(@.id=="x")].message}`, fixture(f, "github/push.json"))
+	f.Add("{..id}", fixture(f, "bitbucket/cloud-push.json"))
+	f.Add("{.a[-1:]}", []byte(`{"a":[1,2,3]}`))
+	f.Add("{[", []byte(`{}`))
+	f.Fuzz(func(t *testing.T, path string, body []byte) {
+		if len(body) > 64<<10 {
+			return
+		}
+		c, err := CompileParams([]v1alpha1.ParamSpec{{Name: "P", Path: path}})
+		if err != nil {
+			return
+		}
+		values, err := c.Evaluate(body)
+		if err == nil && len(values) != 1 {
+			t.Fatalf("values %v, want one", values)
+		}
+		// Decoding only the fields the path names changes nothing. (Not
+		// checked for wildcards and recursive descent: client-go walks
+		// objects in Go's random map order there.)
+		if strings.Contains(path, "*") || strings.Contains(path, "..") {
+			return
+		}
+		c.roots = nil
+		full, fullErr := c.Evaluate(body)
+		if (err == nil) != (fullErr == nil) || values["P"] != full["P"] {
+			t.Fatalf("partial decode %q (%v), full decode %q (%v)", values["P"], err, full["P"], fullErr)
+		}
+	})
+}
+
+// FuzzMatch: arbitrary patterns are either rejected by ValidateMatch or
+// usable by the matcher.
+func FuzzMatch(f *testing.F) {
+	f.Add("refs/tags/v*", "refs/tags/v1", "acme/*", "acme/site", "push")
+	f.Add("[", "x", `\`, "", "")
+	f.Fuzz(func(t *testing.T, refGlob, ref, repoGlob, repo, event string) {
+		m := v1alpha1.MatchSpec{Events: []string{event}, Refs: []string{refGlob}, Repositories: []string{repoGlob}}
+		_ = ValidateMatch(m)
+		for _, k := range []kind{kindOther, kindPush, kindTag, kindDelete} {
+			r := matchDelivery(m, candidate{delivery: v1alpha1.Delivery{Event: event, Ref: ref, Repository: repo}, kind: k})
+			if r.Matched == (r.Reason != "") {
+				t.Fatalf("matched %v with reason %q", r.Matched, r.Reason)
+			}
+		}
+	})
+}

@@ -1,0 +1,467 @@
+/*
+Copyright 2026 The hookrun Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package webhookserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/hookrun/hookrun/api/v1alpha1"
+)
+
+// HTTP headers of the contract.
+const (
+	// HeaderReason carries the reason of a 204 (ignored delivery).
+	HeaderReason = "X-Hookrun-Reason"
+	// HeaderDryRun: "true" makes an authenticated request create nothing and
+	// answer 200 with what would have happened.
+	HeaderDryRun = "X-Hookrun-Dry-Run"
+)
+
+// PathPrefix is where deliveries are POSTed: PathPrefix + "{namespace}/{template}".
+const PathPrefix = "/hooks/"
+
+// maxReasonBytes caps the X-Hookrun-Reason header.
+const maxReasonBytes = 512
+
+// answer is what one request gets.
+type answer struct {
+	status int
+	body   any    // JSON; nil for 204
+	reason string // X-Hookrun-Reason of a 204
+	allow  string // Allow of a 405
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// RunAnswer is the body of 202 (new run) and 200 (duplicate).
+type RunAnswer struct {
+	Run       string `json:"run"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+}
+
+// DryRunAnswer is the body of a dry run: what the delivery would have done.
+type DryRunAnswer struct {
+	DryRun bool `json:"dryRun"`
+	// WouldRun is true when the delivery matches and a HookRun would be
+	// created (and started unless the template is suspended).
+	WouldRun  bool              `json:"wouldRun"`
+	Suspended bool              `json:"suspended,omitempty"`
+	Match     MatchResult       `json:"match"`
+	Run       string            `json:"run"`
+	Delivery  v1alpha1.Delivery `json:"delivery"`
+	Params    map[string]string `json:"params,omitempty"`
+	Env       []corev1.EnvVar   `json:"env"`
+}
+
+func fail(status int, msg string) answer {
+	return answer{status: status, body: errorBody{Error: msg}}
+}
+
+// notFound is the one answer for an unknown path, namespace or template. It
+// tells a caller nothing beyond the status code: the body is the same
+// whichever part is missing (see docs/webhooks.md, "Unknown templates").
+func notFound() answer { return fail(http.StatusNotFound, "not found") }
+
+// ServeHTTP answers one delivery.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	label := noProvider
+	a := s.handle(w, r, &label)
+	writeAnswer(w, a)
+	requestsTotal.WithLabelValues(label, strconv.Itoa(a.status)).Inc()
+	requestDuration.WithLabelValues(label).Observe(time.Since(start).Seconds())
+}
+
+// handle runs the steps of a delivery; the first that fails answers.
+// Order: path → method → template (404) → readiness (503) → body (413) →
+// signature (401) → payload (400) → ping → match (204) → create (202/200/503).
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, label *string) answer {
+	ns, name, ok := hookPath(r.URL.Path)
+	if !ok {
+		return notFound()
+	}
+	if r.Method != http.MethodPost {
+		a := fail(http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: deliveries are POSTed", r.Method))
+		a.allow = http.MethodPost
+		return a
+	}
+	log := logf.FromContext(r.Context()).WithValues("namespace", ns, "template", name)
+	ctx := logf.IntoContext(r.Context(), log)
+	now := s.opts.Now()
+
+	tmpl, a := s.template(ctx, ns, name)
+	if tmpl == nil {
+		return a
+	}
+	if _, known := providers[tmpl.Spec.Source.Provider]; known {
+		*label = string(tmpl.Spec.Source.Provider)
+	}
+	prep, a := s.prepare(ctx, tmpl)
+	if prep == nil {
+		return a
+	}
+
+	body, err := readBody(w, r, s.opts.MaxBodyBytes)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.opts.MaxBodyBytes))
+		}
+		return fail(http.StatusBadRequest, "could not read body")
+	}
+
+	in := &verifyInput{
+		header:    r.Header,
+		body:      body,
+		keys:      prep.keys,
+		allowSHA1: tmpl.Spec.Source.AllowSHA1,
+		now:       now,
+		tolerance: prep.tolerance,
+	}
+	if err := prep.provider.verify(in); err != nil {
+		signatureFailuresTotal.WithLabelValues(*label).Inc()
+		log.Info("delivery rejected", "reason", err.Error())
+		return fail(http.StatusUnauthorized, err.Error())
+	}
+
+	ev, err := prep.provider.normalise(r.Header, body)
+	if err != nil {
+		return fail(http.StatusBadRequest, "malformed payload: "+err.Error())
+	}
+	if ev.ping {
+		log.Info("ping answered")
+		return answer{status: http.StatusOK, body: map[string]string{"ping": "ok"}}
+	}
+
+	chosen, result := pick(tmpl.Spec.Match, ev.candidates)
+	dryRun := isDryRun(r.Header)
+	if !result.Matched && !dryRun {
+		log.V(1).Info("delivery ignored", "reason", result.Reason, "delivery", chosen.delivery.ID)
+		return answer{status: http.StatusNoContent, reason: result.Reason}
+	}
+
+	var params map[string]string
+	if prep.params.Len() > 0 {
+		doc, err := prep.params.decode(ev.document)
+		if err != nil {
+			return fail(http.StatusBadRequest, "malformed payload: "+err.Error())
+		}
+		params = prep.params.evaluate(doc)
+	}
+	d := chosen.delivery
+	received := metav1.NewTime(now.UTC().Truncate(time.Second))
+	d.ReceivedAt = &received
+	if err := checkLimits(d, params); err != nil {
+		return fail(http.StatusBadRequest, err.Error())
+	}
+
+	run := &v1alpha1.HookRun{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      RunName(tmpl.Name, d.ID),
+			Namespace: ns,
+			Labels:    map[string]string{v1alpha1.LabelTemplate: tmpl.Name},
+		},
+		Spec: v1alpha1.HookRunSpec{
+			TemplateRef: v1alpha1.TemplateRef{Name: tmpl.Name},
+			Delivery:    d,
+			Params:      params,
+		},
+	}
+	if err := controllerutil.SetControllerReference(tmpl, run, s.scheme); err != nil {
+		log.Error(err, "set owner of HookRun")
+		return fail(http.StatusInternalServerError, "internal error")
+	}
+
+	if dryRun {
+		return answer{status: http.StatusOK, body: DryRunAnswer{
+			DryRun:    true,
+			WouldRun:  result.Matched,
+			Suspended: tmpl.Spec.Suspend,
+			Match:     result,
+			Run:       run.Name,
+			Delivery:  d,
+			Params:    params,
+			Env:       s.opts.RunEnv(tmpl, run),
+		}}
+	}
+	return s.create(ctx, run)
+}
+
+// template reads the HookTemplate from the cache.
+func (s *Server) template(ctx context.Context, ns, name string) (*v1alpha1.HookTemplate, answer) {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	tmpl := &v1alpha1.HookTemplate{}
+	if err := s.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, tmpl); err != nil {
+		if apierrors.IsNotFound(err) {
+			logf.FromContext(ctx).V(1).Info("no such template")
+			return nil, notFound()
+		}
+		logf.FromContext(ctx).Error(err, "read HookTemplate")
+		return nil, fail(http.StatusServiceUnavailable, "template unavailable; try again later")
+	}
+	if tmpl.DeletionTimestamp != nil {
+		// Its runs are about to be garbage-collected with it.
+		logf.FromContext(ctx).V(1).Info("template is being deleted")
+		return nil, notFound()
+	}
+	return tmpl, answer{}
+}
+
+// prepared is a template judged able to take deliveries.
+type prepared struct {
+	provider  provider
+	keys      [][]byte
+	params    *CompiledParams
+	tolerance time.Duration
+}
+
+// prepare judges, at request time, whether the template can take
+// deliveries: its status may not have been written yet. Anything missing
+// fails closed with 503. The body names the kind of problem, never the
+// Secret; the log has the details.
+func (s *Server) prepare(ctx context.Context, tmpl *v1alpha1.HookTemplate) (*prepared, answer) {
+	log := logf.FromContext(ctx)
+	notReady := func(what string, err error) (*prepared, answer) {
+		log.Info("template not ready", "problem", what, "error", err.Error())
+		return nil, fail(http.StatusServiceUnavailable, "template not ready: "+what)
+	}
+	src := tmpl.Spec.Source
+	p, ok := providers[src.Provider]
+	if !ok {
+		return notReady("unknown provider", fmt.Errorf("provider %q", src.Provider))
+	}
+	if errs := validation.IsValidLabelValue(tmpl.Name); len(errs) > 0 {
+		return notReady("template name is not a valid label value", errors.New(strings.Join(errs, "; ")))
+	}
+	if err := ValidateMatch(tmpl.Spec.Match); err != nil {
+		return notReady("invalid match", err)
+	}
+	params, err := CompileParams(tmpl.Spec.Params)
+	if err != nil {
+		return notReady("invalid params", err)
+	}
+	keys, err := s.secretKeys(ctx, tmpl)
+	if err != nil {
+		return notReady("webhook secret unavailable", err)
+	}
+	tolerance := s.opts.SignatureTolerance
+	if t := src.SignatureTolerance; t != nil && t.Duration > 0 {
+		tolerance = t.Duration
+	}
+	return &prepared{provider: p, keys: keys, params: params, tolerance: tolerance}, answer{}
+}
+
+// secretKeys reads the template's secret (and the previous one, during a
+// rotation) from the cache. An empty secret counts as missing: it would let
+// anyone sign.
+func (s *Server) secretKeys(ctx context.Context, tmpl *v1alpha1.HookTemplate) ([][]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	ref := tmpl.Spec.Source.SecretRef
+	secret := &corev1.Secret{}
+	if err := s.reader.Get(ctx, types.NamespacedName{Namespace: tmpl.Namespace, Name: ref.Name}, secret); err != nil {
+		return nil, fmt.Errorf("read Secret %s: %w", ref.Name, err)
+	}
+	key := ref.Key
+	if key == "" {
+		key = v1alpha1.DefaultSecretKey
+	}
+	current := secret.Data[key]
+	if len(current) == 0 {
+		return nil, fmt.Errorf("Secret %s has no key %q", ref.Name, key)
+	}
+	keys := [][]byte{current}
+	if prev := tmpl.Spec.Source.PreviousSecretKey; prev != "" && len(secret.Data[prev]) > 0 {
+		keys = append(keys, secret.Data[prev])
+	}
+	return keys, nil
+}
+
+// create stores the run. The API server's answer is the truth the sender
+// gets: AlreadyExists is a redelivery (200), any other error is 503 so that
+// the sender retries; 2xx only with the HookRun stored.
+func (s *Server) create(ctx context.Context, run *v1alpha1.HookRun) answer {
+	log := logf.FromContext(ctx).WithValues("run", run.Name, "delivery", run.Spec.Delivery.ID)
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if err := s.writer.Create(ctx, run); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			duplicatesTotal.Inc()
+			log.Info("duplicate delivery")
+			return answer{status: http.StatusOK, body: RunAnswer{Run: run.Name, Duplicate: true}}
+		}
+		log.Error(err, "create HookRun")
+		return fail(http.StatusServiceUnavailable, "could not store the run; try again later")
+	}
+	d := run.Spec.Delivery
+	log.Info("run created", "event", d.Event, "repository", d.Repository, "ref", d.Ref)
+	return answer{status: http.StatusAccepted, body: RunAnswer{Run: run.Name}}
+}
+
+// pick returns the first candidate the template matches, or the first
+// candidate and why it does not match.
+func pick(m v1alpha1.MatchSpec, cands []candidate) (candidate, MatchResult) {
+	var first candidate
+	var firstResult MatchResult
+	for i, c := range cands {
+		r := matchDelivery(m, c)
+		if r.Matched {
+			return c, r
+		}
+		if i == 0 {
+			first, firstResult = c, r
+		}
+	}
+	return first, firstResult
+}
+
+// hookPath splits /hooks/{namespace}/{template}; names that cannot exist in
+// Kubernetes are refused before any lookup.
+func hookPath(p string) (ns, name string, ok bool) {
+	rest, ok := strings.CutPrefix(p, PathPrefix)
+	if !ok {
+		return "", "", false
+	}
+	ns, name, ok = strings.Cut(rest, "/")
+	if !ok || strings.Contains(name, "/") {
+		return "", "", false
+	}
+	if len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return "", "", false
+	}
+	return ns, name, true
+}
+
+func isDryRun(h http.Header) bool {
+	v, err := strconv.ParseBool(strings.TrimSpace(h.Get(HeaderDryRun)))
+	return err == nil && v
+}
+
+// readBody reads at most limit bytes; more is an *http.MaxBytesError.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	size := int64(512)
+	if r.ContentLength > 0 {
+		size = r.ContentLength + 1 // +1: room to see EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	for {
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
+}
+
+// Field limits of the HookRun CRD. Checked here so that an oversized value
+// is the sender's 400, not an API server rejection answered as 503.
+var deliveryLimits = []struct {
+	field string
+	max   int
+	value func(d *v1alpha1.Delivery) string
+}{
+	{"delivery id", 256, func(d *v1alpha1.Delivery) string { return d.ID }},
+	{"event", 128, func(d *v1alpha1.Delivery) string { return d.Event }},
+	{"repository", 512, func(d *v1alpha1.Delivery) string { return d.Repository }},
+	{"ref", 1024, func(d *v1alpha1.Delivery) string { return d.Ref }},
+	{"sha", 128, func(d *v1alpha1.Delivery) string { return d.SHA }},
+	{"before", 128, func(d *v1alpha1.Delivery) string { return d.Before }},
+	{"sender", 256, func(d *v1alpha1.Delivery) string { return d.Sender }},
+	{"clone URL", 2048, func(d *v1alpha1.Delivery) string { return d.CloneURL }},
+}
+
+func checkLimits(d v1alpha1.Delivery, params map[string]string) error {
+	for _, l := range deliveryLimits {
+		if n := utf8.RuneCountInString(l.value(&d)); n > l.max {
+			return fmt.Errorf("%s is %d characters long, the limit is %d", l.field, n, l.max)
+		}
+	}
+	for name, v := range params {
+		if len(v) > MaxParamValueBytes {
+			return fmt.Errorf("param %s is %d bytes long, the limit is %d", name, len(v), MaxParamValueBytes)
+		}
+	}
+	return nil
+}
+
+func writeAnswer(w http.ResponseWriter, a answer) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if a.allow != "" {
+		h.Set("Allow", a.allow)
+	}
+	if a.body == nil {
+		if a.reason != "" {
+			h.Set(HeaderReason, headerSafe(a.reason))
+		}
+		w.WriteHeader(a.status)
+		return
+	}
+	b, err := json.Marshal(a.body)
+	if err != nil {
+		a.status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(a.status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// headerSafe keeps a header value to printable ASCII (request data ends up
+// in reasons) and caps its length.
+func headerSafe(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s) && len(b) < maxReasonBytes; i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e {
+			c = '?'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
