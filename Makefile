@@ -107,6 +107,18 @@ undeploy: ## Remove hookrun from the cluster.
 run: manifests generate ## Run the manager against $$KUBECONFIG (or the local cluster).
 	hack/run.sh
 
+.PHONY: cluster-up
+cluster-up: ## Start the local single-node cluster (builds it on first use).
+	hack/local-cluster/up
+
+.PHONY: cluster-status
+cluster-status: ## Show the local cluster's processes and node.
+	hack/local-cluster/status
+
+.PHONY: down
+down: ## Stop the local cluster and remove its state.
+	hack/local-cluster/down
+
 .PHONY: install
 install: manifests ## Install the CRDs into the cluster in $$KUBECONFIG.
 	kubectl apply --server-side --force-conflicts -f config/crd/bases

@@ -528,21 +528,21 @@ func TestIntegrationRotation(t *testing.T) {
 	})
 }
 
-// The generic curl example of docs/webhooks.md, run as written.
+// The generic curl example of the README, run as written.
 func TestIntegrationDocsCurlExample(t *testing.T) {
 	requireEnvtest(t)
 	for _, tool := range []string{"bash", "curl", "openssl", "awk"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
+			t.Fatalf("%s not installed: the README's example needs it", tool)
 		}
 	}
-	doc, err := os.ReadFile(filepath.Join("..", "docs", "webhooks.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, after, ok := strings.Cut(string(doc), "<!-- generic-curl-example")
 	if !ok {
-		t.Fatal("docs/webhooks.md has no generic-curl-example marker")
+		t.Fatal("README.md has no generic-curl-example marker")
 	}
 	_, block, ok := strings.Cut(after, "```sh\n")
 	if !ok {
