@@ -89,7 +89,7 @@ func (r *HookRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	r.initStatus(run)
 
 	job, jobGone, err := r.getJob(ctx, run)
-	if err != nil {
+	if err != nil || run.Status.Phase.IsFinished() {
 		return ctrl.Result{}, err
 	}
 	switch {
@@ -99,7 +99,7 @@ func (r *HookRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		return ctrl.Result{}, r.mirrorJob(ctx, run, job)
 	case job != nil, jobGone:
 		r.finish(run, hooksv1alpha1.PhaseFailed, hooksv1alpha1.ReasonJobDeleted,
-			fmt.Sprintf("Job %s was deleted before it finished", run.Status.JobName))
+			fmt.Sprintf("Job %s was deleted before it finished", JobName(run)))
 		return ctrl.Result{}, nil
 	}
 
