@@ -406,7 +406,7 @@ func (r *HookRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&hooksv1alpha1.HookRun{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Owns(&batchv1.Job{}).
+		Owns(&batchv1.Job{}, builder.WithPredicates(ignoreCreates())).
 		// A run that changes phase or goes away may free a slot or move the
 		// queue: its waiting siblings decide again.
 		Watches(&hooksv1alpha1.HookRun{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblingsOfRun),

@@ -43,6 +43,28 @@ func phaseChanged() predicate.Predicate {
 	}
 }
 
+// runLifecycleChanged passes what a template's status reads of its runs:
+// creates, deletes, phase changes and the start of a deletion. Other run
+// updates (attempts, times, messages) would only re-trigger the template.
+func runLifecycleChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			oldRun, okOld := e.ObjectOld.(*hooksv1alpha1.HookRun)
+			newRun, okNew := e.ObjectNew.(*hooksv1alpha1.HookRun)
+			return !okOld || !okNew || oldRun.Status.Phase != newRun.Status.Phase ||
+				(oldRun.DeletionTimestamp == nil) != (newRun.DeletionTimestamp == nil)
+		},
+	}
+}
+
+// ignoreCreates drops create events. The reconciler created the run's Job
+// itself: reacting to that event would re-run the reconcile before the cache
+// has the status it just wrote, and its next phase patch would conflict.
+// (After a restart, every HookRun's own create event reconciles it anyway.)
+func ignoreCreates() predicate.Predicate {
+	return predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }}
+}
+
 // onlyDeletes passes delete events only.
 func onlyDeletes() predicate.Predicate {
 	return predicate.Funcs{

@@ -4,7 +4,8 @@
 # Builds bin/hookrun, brings up the local cluster (hack/local-cluster/up) if
 # it is not running, runs the e2e suite (the e2e build tag, ./test/e2e/) and,
 # if this script started the cluster, tears it down again — also when a test
-# fails. Set KEEP_CLUSTER=1 to leave it running.
+# fails. Set KEEP_CLUSTER=1 to leave it running. E2E_TAGS and E2E_RUN select
+# other tests (make bench runs the e2e benchmark this way).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -33,7 +34,7 @@ export KUBECONFIG=$ROOT/.cluster/kubeconfig
 export HOOKRUN_BIN=$ROOT/bin/hookrun
 log "running the e2e suite against $KUBECONFIG"
 set +e
-go test -tags e2e -count=1 -timeout 30m -v ./test/e2e/ 2>&1 | tee bin/e2e.log
+go test -tags "${E2E_TAGS:-e2e}" -run "${E2E_RUN:-.}" -count=1 -timeout 30m -v ./test/e2e/ 2>&1 | tee bin/e2e.log
 status=${PIPESTATUS[0]}
 set -e
 exit "$status"

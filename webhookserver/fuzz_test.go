@@ -24,6 +24,7 @@ package webhookserver
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -234,6 +235,46 @@ func FuzzMatch(f *testing.F) {
 			r := matchDelivery(m, candidate{delivery: v1alpha1.Delivery{Event: event, Ref: ref, Repository: repo}, kind: k})
 			if r.Matched == (r.Reason != "") {
 				t.Fatalf("matched %v with reason %q", r.Matched, r.Reason)
+			}
+		}
+	})
+}
+
+// FuzzTopLevelFields: on any valid JSON, the one-pass field finder gives
+// what json.Unmarshal into map[string]json.RawMessage gives, or declines
+// (not an object).
+func FuzzTopLevelFields(f *testing.F) {
+	f.Add([]byte(`{"pusher":{"name":"a\"}"},"ref":"x","pus\u0068er":[1,{"a":"]"}],"n":-1.5e3}`))
+	f.Add([]byte(` { "a" : true , "b":null,"c":"\\"}`))
+	f.Add(fixture(f, "github/push.json"))
+	f.Add([]byte(`[1]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		var top map[string]json.RawMessage
+		objErr := json.Unmarshal(data, &top)
+		want := map[string]bool{}
+		for k := range top {
+			want[k] = true
+		}
+		want["pusher"] = true
+		got, ok := topLevelFields(data, want)
+		if !ok {
+			if objErr == nil && top != nil {
+				t.Fatalf("declined an object: %s", data)
+			}
+			return
+		}
+		if objErr != nil {
+			t.Fatalf("accepted a non-object: %s", data)
+		}
+		if len(got) != len(top) {
+			t.Fatalf("fields %q, want %q", got, top)
+		}
+		for k, v := range top {
+			if !bytes.Equal(got[k], v) {
+				t.Fatalf("field %q = %s, want %s", k, got[k], v)
 			}
 		}
 	})

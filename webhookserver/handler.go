@@ -175,7 +175,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, label *string) a
 
 	var params map[string]string
 	if prep.params.Len() > 0 {
-		doc, err := prep.params.decode(ev.document)
+		doc, err := prep.params.decodeValid(ev.document)
 		if err != nil {
 			return fail(http.StatusBadRequest, "malformed payload: "+err.Error())
 		}

@@ -102,7 +102,8 @@ type event struct {
 	ping       bool
 	candidates []candidate
 	// document is the JSON the params are read from (the body, or the
-	// payload field of a form-encoded body).
+	// payload field of a form-encoded body). It is valid JSON: normalise has
+	// decoded it (the handler relies on that to read params in one pass).
 	document []byte
 }
 
