@@ -130,6 +130,32 @@ func runJobToCompletion(t *testing.T, ns, name string) {
 	waitForPhase(t, ns, name, hooksv1alpha1.PhaseSucceeded)
 }
 
+// startPolicyTest starts a manager in a fresh namespace, watches its Jobs
+// and creates the template "site" with the given concurrency.
+func startPolicyTest(t *testing.T, c hooksv1alpha1.ConcurrencySpec) (*WithT, string, *jobWatcher) {
+	t.Helper()
+	needEnvtest(t)
+	t.Parallel()
+	ns := newNamespace(t)
+	jobs := watchJobs(t, ns)
+	startManager(t, ns, setupAll)
+	create(t, templateWithPolicy(ns, c))
+	return NewWithT(t), ns, jobs
+}
+
+// updateTemplate changes a template's spec, retrying on conflicts.
+func updateTemplate(t *testing.T, tmpl *hooksv1alpha1.HookTemplate, mutate func(*hooksv1alpha1.HookTemplate)) {
+	t.Helper()
+	NewWithT(t).Eventually(func() error {
+		current := &hooksv1alpha1.HookTemplate{}
+		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(tmpl), current); err != nil {
+			return err
+		}
+		mutate(current)
+		return k8sClient.Update(context.Background(), current)
+	}, timeout, poll).Should(Succeed())
+}
+
 func templateWithPolicy(ns string, c hooksv1alpha1.ConcurrencySpec) *hooksv1alpha1.HookTemplate {
 	tmpl := newTemplate(ns, "site")
 	tmpl.Spec.Concurrency = c
@@ -149,13 +175,7 @@ func createRuns(t *testing.T, ns string, n int) []string {
 }
 
 func TestQueueRunsOneAtATimeInOrder(t *testing.T) {
-	needEnvtest(t)
-	t.Parallel()
-	g := NewWithT(t)
-	ns := newNamespace(t)
-	jobs := watchJobs(t, ns)
-	startManager(t, ns, setupAll)
-	create(t, templateWithPolicy(ns, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue}))
+	g, ns, jobs := startPolicyTest(t, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue})
 	runs := createRuns(t, ns, 4)
 
 	for i, name := range runs {
@@ -176,13 +196,7 @@ func TestQueueRunsOneAtATimeInOrder(t *testing.T) {
 }
 
 func TestQueueMaxRunning(t *testing.T) {
-	needEnvtest(t)
-	t.Parallel()
-	g := NewWithT(t)
-	ns := newNamespace(t)
-	jobs := watchJobs(t, ns)
-	startManager(t, ns, setupAll)
-	create(t, templateWithPolicy(ns, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue, MaxRunning: ptr.To[int32](2)}))
+	g, ns, jobs := startPolicyTest(t, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue, MaxRunning: ptr.To[int32](2)})
 	runs := createRuns(t, ns, 5)
 
 	g.Eventually(func(g Gomega) { g.Expect(jobNames(g, ns)).To(ConsistOf(runs[0], runs[1])) }, timeout, poll).Should(Succeed())
@@ -196,13 +210,7 @@ func TestQueueMaxRunning(t *testing.T) {
 }
 
 func TestForbidSkipsRunsThatArriveWhileOneIsActive(t *testing.T) {
-	needEnvtest(t)
-	t.Parallel()
-	g := NewWithT(t)
-	ns := newNamespace(t)
-	jobs := watchJobs(t, ns)
-	startManager(t, ns, setupAll)
-	create(t, templateWithPolicy(ns, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyForbid}))
+	g, ns, jobs := startPolicyTest(t, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyForbid})
 	runs := createRuns(t, ns, 3)
 
 	waitForJob(t, ns, runs[0])
@@ -246,13 +254,7 @@ func TestReplaceCancelsTheActiveRun(t *testing.T) {
 }
 
 func TestQueueLatestSkipsSupersededRuns(t *testing.T) {
-	needEnvtest(t)
-	t.Parallel()
-	g := NewWithT(t)
-	ns := newNamespace(t)
-	jobs := watchJobs(t, ns)
-	startManager(t, ns, setupAll)
-	create(t, templateWithPolicy(ns, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue, Pending: hooksv1alpha1.PendingLatest}))
+	g, ns, jobs := startPolicyTest(t, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue, Pending: hooksv1alpha1.PendingLatest})
 	create(t, newRun(ns, "site", "site-q0"))
 	waitForJob(t, ns, "site-q0")
 	updateJobStatus(t, ns, "site-q0", jobStarted)
@@ -337,27 +339,14 @@ func TestSuspendRecordsRunsAndResumesInOrder(t *testing.T) {
 	}
 	g.Expect(jobNames(g, ns)).To(BeEmpty())
 
-	g.Eventually(func() error {
-		current := &hooksv1alpha1.HookTemplate{}
-		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(tmpl), current); err != nil {
-			return err
-		}
-		current.Spec.Suspend = false
-		return k8sClient.Update(context.Background(), current)
-	}, timeout, poll).Should(Succeed())
+	updateTemplate(t, tmpl, func(h *hooksv1alpha1.HookTemplate) { h.Spec.Suspend = false })
 	runJobToCompletion(t, ns, runs[0])
 	runJobToCompletion(t, ns, runs[1])
 	g.Expect(jobs.order()).To(Equal(runs))
 }
 
 func TestCancelQueuedRunLeavesTheQueue(t *testing.T) {
-	needEnvtest(t)
-	t.Parallel()
-	g := NewWithT(t)
-	ns := newNamespace(t)
-	jobs := watchJobs(t, ns)
-	startManager(t, ns, setupAll)
-	create(t, templateWithPolicy(ns, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue}))
+	g, ns, jobs := startPolicyTest(t, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue})
 	runs := createRuns(t, ns, 3)
 	waitForJob(t, ns, runs[0])
 	waitForPhase(t, ns, runs[2], hooksv1alpha1.PhaseQueued)
@@ -439,24 +428,12 @@ func TestTemplateStatus(t *testing.T) {
 	g.Expect(k8sClient.Update(context.Background(), secret)).To(Succeed())
 	readyIs(metav1.ConditionTrue, hooksv1alpha1.ReasonReady)
 
-	g.Eventually(func() error {
-		current := &hooksv1alpha1.HookTemplate{}
-		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(tmpl), current); err != nil {
-			return err
-		}
-		current.Spec.Params = []hooksv1alpha1.ParamSpec{{Name: "PUSHER", Path: "{.pusher.name"}}
-		return k8sClient.Update(context.Background(), current)
-	}, timeout, poll).Should(Succeed())
+	updateTemplate(t, tmpl, func(h *hooksv1alpha1.HookTemplate) {
+		h.Spec.Params = []hooksv1alpha1.ParamSpec{{Name: "PUSHER", Path: "{.pusher.name"}}
+	})
 	readyIs(metav1.ConditionFalse, hooksv1alpha1.ReasonInvalidParam)
 
-	g.Eventually(func() error {
-		current := &hooksv1alpha1.HookTemplate{}
-		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(tmpl), current); err != nil {
-			return err
-		}
-		current.Spec.Params = nil
-		return k8sClient.Update(context.Background(), current)
-	}, timeout, poll).Should(Succeed())
+	updateTemplate(t, tmpl, func(h *hooksv1alpha1.HookTemplate) { h.Spec.Params = nil })
 	readyIs(metav1.ConditionTrue, hooksv1alpha1.ReasonReady)
 
 	g.Expect(k8sClient.Delete(context.Background(), secret)).To(Succeed())
