@@ -48,6 +48,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+	"github.com/hookrun/hookrun/test/bench/benchutil"
 )
 
 // The envtest suite runs the real manager against a real kube-apiserver and
@@ -292,27 +293,15 @@ func updateJobStatus(t *testing.T, ns, name string, mutate func(*batchv1.JobStat
 	}, timeout, poll).Should(Succeed())
 }
 
-func jobStarted(s *batchv1.JobStatus) {
-	now := metav1.Now()
-	s.StartTime = &now
-	s.Active = 1
-	s.Ready = ptr.To[int32](0)
-	s.Terminating = ptr.To[int32](0)
-}
+// jobStarted and jobCompleted write what the job controller writes; the
+// benchmarks' stand-in job controller (benchutil) is the one definition.
+func jobStarted(s *batchv1.JobStatus) { benchutil.SetJobStarted(s, metav1.Now()) }
 
 func jobRetried(s *batchv1.JobStatus) {
 	s.Active, s.Failed = 1, 1
 }
 
-func jobCompleted(s *batchv1.JobStatus) {
-	now := metav1.Now()
-	s.Active, s.Succeeded = 0, 1
-	s.CompletionTime = &now
-	s.Conditions = append(s.Conditions,
-		batchv1.JobCondition{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: batchv1.JobReasonCompletionsReached, LastTransitionTime: now, LastProbeTime: now},
-		batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: batchv1.JobReasonCompletionsReached, LastTransitionTime: now, LastProbeTime: now},
-	)
-}
+func jobCompleted(s *batchv1.JobStatus) { benchutil.SetJobCompleted(s, metav1.Now()) }
 
 func jobFailed(reason, message string) func(*batchv1.JobStatus) {
 	return func(s *batchv1.JobStatus) {

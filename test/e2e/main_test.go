@@ -51,6 +51,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
@@ -272,13 +273,11 @@ func localRunner(shell string) hooksv1alpha1.RunSpec {
 		Shell: shell,
 		PodTemplate: &corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 			HostNetwork:                  true,
-			AutomountServiceAccountToken: boolPtr(false),
+			AutomountServiceAccountToken: ptr.To(false),
 			Containers:                   []corev1.Container{{Name: "run", ImagePullPolicy: corev1.PullNever}},
 		}},
 	}
 }
-
-func boolPtr(b bool) *bool { return &b }
 
 func template(ns, name string, provider hooksv1alpha1.Provider, run hooksv1alpha1.RunSpec) *hooksv1alpha1.HookTemplate {
 	return &hooksv1alpha1.HookTemplate{

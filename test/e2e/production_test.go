@@ -38,6 +38,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
@@ -98,8 +99,8 @@ func TestFaultsLoseNothing(t *testing.T) {
 	tmpl := template(ns, "stream", hooksv1alpha1.ProviderGeneric, localRunner(`echo "lane $LANE delivery $HOOK_DELIVERY"`))
 	tmpl.Spec.Params = []hooksv1alpha1.ParamSpec{{Name: "LANE", Path: "{.lane}"}}
 	tmpl.Spec.Concurrency = hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue, Group: "$(LANE)"}
-	tmpl.Spec.History = hooksv1alpha1.HistorySpec{Succeeded: int32Ptr(1000), Failed: int32Ptr(1000)}
-	tmpl.Spec.Run.PodTemplate.Spec.TerminationGracePeriodSeconds = int64Ptr(1)
+	tmpl.Spec.History = hooksv1alpha1.HistorySpec{Succeeded: ptr.To[int32](1000), Failed: ptr.To[int32](1000)}
+	tmpl.Spec.Run.PodTemplate.Spec.TerminationGracePeriodSeconds = ptr.To[int64](1)
 
 	elect := []string{"--leader-elect", "--leader-election-namespace=" + ns}
 	managers := [2]*manager{}
@@ -372,6 +373,3 @@ func restartAPIServer(t *testing.T, downFor time.Duration, during func()) {
 		return err
 	}, 90*time.Second, 250*time.Millisecond).Should(Succeed(), "kube-apiserver ready again")
 }
-
-func int32Ptr(v int32) *int32 { return &v }
-func int64Ptr(v int64) *int64 { return &v }
