@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"k8s.io/client-go/util/jsonpath"
 
@@ -219,7 +220,10 @@ func topLevelFields(data []byte, want map[string]bool) (fields map[string][]byte
 		if valueEnd < 0 {
 			return nil, false
 		}
-		if bytes.IndexByte(rawKey, '\\') < 0 {
+		// A key with no escapes and valid UTF-8 is its own decoding;
+		// json.Unmarshal replaces invalid UTF-8 with U+FFFD, so such a
+		// key takes the slow path like an escaped one.
+		if bytes.IndexByte(rawKey, '\\') < 0 && utf8.Valid(rawKey) {
 			if want[string(rawKey)] { // no allocation for the lookup
 				fields[string(rawKey)] = data[i:valueEnd]
 			}
