@@ -24,6 +24,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -92,10 +93,7 @@ func (r *HookRunReconciler) admit(ctx context.Context, tmpl *hooksv1alpha1.HookT
 	switch d.action {
 	case actionQueue:
 		run.Status.Phase, run.Status.Reason, run.Status.QueuePosition = hooksv1alpha1.PhaseQueued, d.reason, d.position
-		run.Status.Message = fmt.Sprintf("waiting: position %d in the queue", d.position)
-		if d.reason == hooksv1alpha1.ReasonTemplateSuspended {
-			run.Status.Message = fmt.Sprintf("template %s is suspended: position %d", tmpl.Name, d.position)
-		}
+		run.Status.Message = queuedMessage(tmpl, d)
 		r.setSucceededCondition(run)
 		return false, nil
 	case actionSkip:
@@ -114,9 +112,32 @@ func (r *HookRunReconciler) admit(ctx context.Context, tmpl *hooksv1alpha1.HookT
 	return true, nil
 }
 
+// queuedMessage says where a queued run stands.
+func queuedMessage(tmpl *hooksv1alpha1.HookTemplate, d decision) string {
+	where := fmt.Sprintf("position %d", d.position)
+	if d.position == 0 {
+		where = fmt.Sprintf("more than %d runs ahead", queuePositionWindow)
+	}
+	if d.reason == hooksv1alpha1.ReasonTemplateSuspended {
+		return fmt.Sprintf("template %s is suspended: %s", tmpl.Name, where)
+	}
+	return "waiting: " + where + " in the queue"
+}
+
 // groupState gathers the run's concurrency group: runs from the cache, Jobs
-// from the API server (see "How admission stays race-free").
+// from the API server (see "How admission stays race-free"). A run that the
+// cache already shows cannot start is queued from the cache alone, without
+// the LIST: see cacheDecides.
 func (r *HookRunReconciler) groupState(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, self *hooksv1alpha1.HookRun, group string) (groupState, error) {
+	runs := &hooksv1alpha1.HookRunList{}
+	if err := r.List(ctx, runs, client.InNamespace(tmpl.Namespace),
+		client.MatchingFields{hooksv1alpha1.IndexRunTemplate: tmpl.Name}); err != nil {
+		return groupState{}, fmt.Errorf("list HookRuns of template %s: %w", tmpl.Name, err)
+	}
+	if state, ok := cacheDecides(tmpl, self, group, runs.Items); ok {
+		return state, nil
+	}
+
 	jobs := &batchv1.JobList{}
 	if err := r.APIReader.List(ctx, jobs, client.InNamespace(tmpl.Namespace), client.MatchingLabels{
 		hooksv1alpha1.LabelTemplate: tmpl.Name,
@@ -135,11 +156,6 @@ func (r *HookRunReconciler) groupState(ctx context.Context, tmpl *hooksv1alpha1.
 		}
 	}
 
-	runs := &hooksv1alpha1.HookRunList{}
-	if err := r.List(ctx, runs, client.InNamespace(tmpl.Namespace),
-		client.MatchingFields{hooksv1alpha1.IndexRunTemplate: tmpl.Name}); err != nil {
-		return groupState{}, fmt.Errorf("list HookRuns of template %s: %w", tmpl.Name, err)
-	}
 	state.waiting = append(state.waiting, self)
 	for i := range runs.Items {
 		run := &runs.Items[i]
@@ -153,6 +169,50 @@ func (r *HookRunReconciler) groupState(ctx context.Context, tmpl *hooksv1alpha1.
 	}
 	sortByDelivery(state.waiting)
 	return state, nil
+}
+
+// cacheDecides returns the group's state from the cache alone when that is
+// enough to know that the run cannot start: it is suspended, or it is a
+// Queue (pending=All) run with at least maxRunning runs waiting ahead of it.
+// The cache may lag behind the API server, but only in one direction that
+// matters here: a run it still shows waiting may already have a Job. That
+// run then holds or held a slot, so the run being decided could only start
+// if that Job had already finished — and then the run's phase change wakes
+// this run again (watches.go) to decide anew. Queued is never final, so a
+// conservative answer from the cache loses nothing, while a start always
+// goes through the LIST. The active count, from the runs' status, only
+// shapes the position shown.
+func cacheDecides(tmpl *hooksv1alpha1.HookTemplate, self *hooksv1alpha1.HookRun, group string, runs []hooksv1alpha1.HookRun) (groupState, bool) {
+	spec := tmpl.Spec.Concurrency
+	queueAll := spec.Policy == hooksv1alpha1.ConcurrencyQueue && spec.Pending != hooksv1alpha1.PendingLatest
+	if !tmpl.Spec.Suspend && !queueAll {
+		return groupState{}, false
+	}
+	state := groupState{waiting: []*hooksv1alpha1.HookRun{self}}
+	for i := range runs {
+		run := &runs[i]
+		if run.Name == self.Name || groupKey(tmpl, run) != group {
+			continue
+		}
+		switch {
+		case isWaiting(run):
+			state.waiting = append(state.waiting, run)
+		case run.Status.JobName != "" && !run.Status.Phase.IsFinished() && run.DeletionTimestamp == nil:
+			state.active = append(state.active, run.Name)
+		}
+	}
+	sortByDelivery(state.waiting)
+	if tmpl.Spec.Suspend {
+		return state, true
+	}
+	ahead := 0
+	for _, run := range state.waiting {
+		if run.Name == self.Name {
+			break
+		}
+		ahead++
+	}
+	return state, ahead >= int(ptr.Deref(spec.MaxRunning, 1))
 }
 
 // isWaiting is true for a run that has not started and is still to decide.

@@ -57,18 +57,12 @@ import (
 	"k8s.io/client-go/util/jsonpath"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 	"github.com/hookrun/hookrun/test/bench/benchutil"
@@ -80,10 +74,6 @@ type benchConfig struct {
 	mcr   int
 	qps   float32
 	burst int
-	// proposed wires the watches changed as docs/performance.md proposes
-	// (see setupProposed) instead of SetupWithManager: it measures the
-	// effect of a change outside the benchmark's files.
-	proposed bool
 }
 
 func (c benchConfig) String() string {
@@ -91,24 +81,16 @@ func (c benchConfig) String() string {
 	if c.qps < 0 {
 		s = fmt.Sprintf("%d workers, no client limit", c.mcr)
 	}
-	if c.proposed {
-		s += ", proposed watches"
-	}
 	return s
 }
 
-// parseBenchConfigs reads "MCR:QPS:BURST[:proposed],…" (QPS -1: no client
-// limit).
+// parseBenchConfigs reads "MCR:QPS:BURST,…" (QPS -1: no client limit).
 func parseBenchConfigs(s string) []benchConfig {
 	var out []benchConfig
 	for _, f := range strings.Split(s, ",") {
 		parts := strings.Split(strings.TrimSpace(f), ":")
-		proposed := len(parts) == 4 && parts[3] == "proposed"
-		if proposed {
-			parts = parts[:3]
-		}
 		if len(parts) != 3 {
-			panic(fmt.Sprintf("bad config %q: want MCR:QPS:BURST[:proposed]", f))
+			panic(fmt.Sprintf("bad config %q: want MCR:QPS:BURST", f))
 		}
 		mcr, err1 := strconv.Atoi(parts[0])
 		qps, err2 := strconv.ParseFloat(parts[1], 32)
@@ -116,7 +98,7 @@ func parseBenchConfigs(s string) []benchConfig {
 		if err1 != nil || err2 != nil || err3 != nil {
 			panic(fmt.Sprintf("bad config %q: want MCR:QPS:BURST", f))
 		}
-		out = append(out, benchConfig{mcr: mcr, qps: float32(qps), burst: burst, proposed: proposed})
+		out = append(out, benchConfig{mcr: mcr, qps: float32(qps), burst: burst})
 	}
 	return out
 }
@@ -130,7 +112,7 @@ var (
 	benchClientWorkers = func() int { return benchutil.EnvInt("HOOKRUN_BENCH_CLIENT_WORKERS", 8) }
 	// benchDefaults are main.go's flag defaults; the headline judges them.
 	benchDefaults = func() benchConfig {
-		return parseBenchConfigs(benchutil.EnvString("HOOKRUN_BENCH_DEFAULTS", "4:50:100"))[0]
+		return parseBenchConfigs(benchutil.EnvString("HOOKRUN_BENCH_DEFAULTS", "16:200:400"))[0]
 	}
 )
 
@@ -197,9 +179,7 @@ func startBenchManager(b *testing.B, ns string, c benchConfig) *benchManager {
 			return nil
 		},
 	}
-	if c.proposed {
-		err = setupProposed(mgr, runs, tmpls)
-	} else if err = runs.SetupWithManager(mgr); err == nil {
+	if err = runs.SetupWithManager(mgr); err == nil {
 		err = tmpls.SetupWithManager(mgr)
 	}
 	if err != nil {
@@ -218,139 +198,6 @@ func (bm *benchManager) stop(b *testing.B) {
 	if err := <-bm.done; err != nil {
 		b.Fatalf("manager: %v", err)
 	}
-}
-
-// setupProposed wires both reconcilers as SetupWithManager does, with two
-// changes proposed in docs/performance.md:
-//
-//   - HookRun reconciler: Owns(Job) ignores Job creates. The reconciler
-//     made the Job itself and mirrored it in the same reconcile; the create
-//     event only re-runs it, usually before the cache holds the status patch
-//     it just wrote, so the next phase patch fails its optimistic lock.
-//   - HookRun reconciler, sibling wake-ups (watches.go): a run's waiting
-//     siblings decide again only when the run left the waiting set (got its
-//     Job), finished, or was deleted — the changes that free a slot or move
-//     the queue — instead of on every phase change. A run entering the queue
-//     (phase → Queued) wakes them only under pending=Latest, where a newer
-//     arrival moves the older runs' positions. Pending → Running changes
-//     nothing for them.
-//   - HookRun reconciler, queue window (watches.go waitingRuns, admit.go):
-//     see proposedWaitingRuns.
-//   - HookTemplate reconciler: Owns(HookRun) passes run creates, deletes and
-//     phase changes only: what its counts, lastRun and history depend on.
-func setupProposed(mgr ctrl.Manager, r *HookRunReconciler, t *HookTemplateReconciler) error {
-	if r.Now == nil {
-		r.Now = time.Now
-	}
-	if err := ctrl.NewControllerManagedBy(mgr).
-		For(&hooksv1alpha1.HookRun{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Owns(&batchv1.Job{}, builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }})).
-		Watches(&hooksv1alpha1.HookRun{}, handler.EnqueueRequestsFromMapFunc(r.proposedWaitingSiblingsOfRun),
-			builder.WithPredicates(slotOrQueueChanged())).
-		Watches(&hooksv1alpha1.HookRun{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-			return r.proposedWaitingRuns(ctx, obj.GetNamespace(), obj.(*hooksv1alpha1.HookRun).Spec.TemplateRef.Name, obj.GetName())
-		}), builder.WithPredicates(onlyDeletes())).
-		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-			if template := obj.GetLabels()[hooksv1alpha1.LabelTemplate]; template != "" {
-				return r.proposedWaitingRuns(ctx, obj.GetNamespace(), template, "")
-			}
-			return nil
-		}), builder.WithPredicates(onlyDeletes())).
-		Watches(&hooksv1alpha1.HookTemplate{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsOfTemplate),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
-		Named("hookrun").
-		Complete(r); err != nil {
-		return err
-	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&hooksv1alpha1.HookTemplate{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Owns(&hooksv1alpha1.HookRun{}, builder.WithPredicates(runLifecycleChanged())).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(t.templatesOfSecret)).
-		Named("hooktemplate").
-		Complete(t)
-}
-
-// slotOrQueueChanged passes the HookRun updates that may free a slot or
-// move the queue: the run got its Job, finished, or was queued. Deletes go
-// through a watch of their own (onlyDeletes): a deleted run's last state
-// may well be Queued.
-func slotOrQueueChanged() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc: func(event.CreateEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			oldRun, okOld := e.ObjectOld.(*hooksv1alpha1.HookRun)
-			newRun, okNew := e.ObjectNew.(*hooksv1alpha1.HookRun)
-			if !okOld || !okNew || oldRun.Status.Phase == newRun.Status.Phase {
-				return false
-			}
-			return (oldRun.Status.JobName == "" && newRun.Status.JobName != "") ||
-				newRun.Status.Phase.IsFinished() || newRun.Status.Phase == hooksv1alpha1.PhaseQueued
-		},
-		DeleteFunc:  func(event.DeleteEvent) bool { return false },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-	}
-}
-
-// proposedWaitingSiblingsOfRun is waitingSiblingsOfRun, except that a run
-// that was just queued wakes its siblings only under pending=Latest.
-func (r *HookRunReconciler) proposedWaitingSiblingsOfRun(ctx context.Context, obj client.Object) []reconcile.Request {
-	run, ok := obj.(*hooksv1alpha1.HookRun)
-	if !ok {
-		return nil
-	}
-	if run.Status.Phase == hooksv1alpha1.PhaseQueued {
-		tmpl := &hooksv1alpha1.HookTemplate{}
-		key := types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.TemplateRef.Name}
-		if err := r.Get(ctx, key, tmpl); err == nil && tmpl.Spec.Concurrency.Pending != hooksv1alpha1.PendingLatest {
-			return nil
-		}
-	}
-	return r.proposedWaitingRuns(ctx, run.Namespace, run.Spec.TemplateRef.Name, run.Name)
-}
-
-// proposedQueueWindow is how many waiting runs per group (beyond the free
-// slots) keep an exact status.queuePosition under the proposal.
-const proposedQueueWindow = 10
-
-// proposedWaitingRuns is waitingRuns with a window: for a Queue template
-// (pending=All, not suspended) only the first proposedQueueWindow +
-// maxRunning waiting runs of each group are woken. A run further back can
-// neither start nor see its position change by more than one per start;
-// under the proposal it shows no exact position (queuePosition 0, "more
-// than 10 runs ahead") until it enters the window, so a start costs O(window)
-// reconciles and status writes instead of O(queue length).
-func (r *HookRunReconciler) proposedWaitingRuns(ctx context.Context, namespace, template, except string) []reconcile.Request {
-	tmpl := &hooksv1alpha1.HookTemplate{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: template}, tmpl); err != nil || !needsAdmission(tmpl) {
-		return nil
-	}
-	runs := &hooksv1alpha1.HookRunList{}
-	if err := r.List(ctx, runs, client.InNamespace(namespace), client.MatchingFields{hooksv1alpha1.IndexRunTemplate: template}); err != nil {
-		return nil
-	}
-	windowed := tmpl.Spec.Concurrency.Policy == hooksv1alpha1.ConcurrencyQueue &&
-		tmpl.Spec.Concurrency.Pending != hooksv1alpha1.PendingLatest && !tmpl.Spec.Suspend
-	groups := map[string][]*hooksv1alpha1.HookRun{}
-	for i := range runs.Items {
-		run := &runs.Items[i]
-		if run.Name != except && isWaiting(run) {
-			key := groupKey(tmpl, run)
-			groups[key] = append(groups[key], run)
-		}
-	}
-	limit := proposedQueueWindow + int(ptr.Deref(tmpl.Spec.Concurrency.MaxRunning, 1))
-	var requests []reconcile.Request
-	for _, waiting := range groups {
-		if windowed && len(waiting) > limit {
-			sortByDelivery(waiting)
-			waiting = waiting[:limit]
-		}
-		for _, run := range waiting {
-			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(run)})
-		}
-	}
-	return requests
 }
 
 // reconcileCounts are controller-runtime's reconcile counters.
@@ -574,12 +421,6 @@ func rawConfig() *rest.Config {
 
 // ---------------------------------------------------------------------------
 // Item 2: reconcile throughput.
-
-// benchRecommended is the setting the report recommends as main.go's new
-// defaults (see BenchmarkReconcileTuning for the evidence).
-var benchRecommended = func() benchConfig {
-	return parseBenchConfigs(benchutil.EnvString("HOOKRUN_BENCH_RECOMMENDED", "16:200:400"))[0]
-}
 
 // throughputSample is one measurement of one setting.
 type throughputSample struct {
@@ -935,7 +776,7 @@ func (tb *throughputBench) recommendation(samples [][]throughputSample) string {
 	unlimited := map[int]float64{}
 	bestMCR, bestTime := 0, 0.0
 	for ci, c := range tb.configs {
-		if c.qps < 0 && !c.proposed {
+		if c.qps < 0 {
 			med, _, _ := stats(ci)
 			unlimited[c.mcr] = med
 			if bestMCR == 0 || med < bestTime {
@@ -967,7 +808,7 @@ func (tb *throughputBench) recommendation(samples [][]throughputSample) string {
 	}
 	var chosen *benchConfig
 	for ci, c := range tb.configs {
-		if c.mcr != qpsMCR || c.qps <= 0 || c.proposed {
+		if c.mcr != qpsMCR || c.qps <= 0 {
 			continue
 		}
 		med, _, _ := stats(ci)
@@ -1068,27 +909,21 @@ func (c benchConfig) short() string {
 	if c.qps < 0 {
 		s = fmt.Sprintf("%dw no limit", c.mcr)
 	}
-	if c.proposed {
-		s += "\n+proposed"
-	}
 	return s
 }
 
 // BenchmarkReconcileThroughput is issue 7 item 2: 1,000 HookRuns created at
 // once (Allow) → time until 1,000 Jobs exist and every run is Running,
-// against 1,000 raw Job creates from one client: main.go's current
-// defaults, the recommended defaults, and the recommended defaults with the
-// proposed watch changes.
+// against 1,000 raw Job creates from one client, with main.go's defaults
+// (BenchmarkReconcileTuning sweeps the settings).
 func BenchmarkReconcileThroughput(b *testing.B) {
 	needEnvtestB(b)
-	defaults, recommended := benchDefaults(), benchRecommended()
-	proposed := recommended
-	proposed.proposed = true
+	defaults := benchDefaults()
 	tb := &throughputBench{
 		name: "reconcile-throughput", title: "Reconcile throughput", order: 2,
 		n: benchutil.EnvInt("HOOKRUN_BENCH_RUNS", 1000), reps: benchReps(), workers: benchClientWorkers(),
-		configs: []benchConfig{defaults, recommended, proposed}, costs: true,
-		labels: map[benchConfig]string{defaults: "current defaults", recommended: "recommended defaults", proposed: "recommended + proposed watches"},
+		configs: []benchConfig{defaults}, costs: true,
+		labels: map[benchConfig]string{defaults: "main.go's defaults"},
 	}
 	if s := os.Getenv("HOOKRUN_BENCH_CONFIGS"); s != "" {
 		tb.configs = parseBenchConfigs(s)
@@ -1219,16 +1054,12 @@ func BenchmarkQueueDrain(b *testing.B) {
 	templates := benchutil.EnvInt("HOOKRUN_BENCH_QUEUE_TEMPLATES", 50)
 	depths := benchutil.EnvInts("HOOKRUN_BENCH_QUEUE_DEPTHS", []int{5, 10, 20})
 	reps := benchReps()
-	c := benchRecommended()
+	c := benchDefaults()
 	if s := os.Getenv("HOOKRUN_BENCH_QUEUE_CONFIG"); s != "" {
 		c = parseBenchConfigs(s)[0]
 	}
-	withProposed := benchutil.EnvInt("HOOKRUN_BENCH_QUEUE_PROPOSED", 1) == 1 && !c.proposed
-	proposed := c
-	proposed.proposed = true
 	for range b.N {
 		samples := make([][]queueSample, len(depths))
-		var proposedSamples []queueSample
 		for rep := range reps {
 			for k := range depths {
 				di := (k + rep) % len(depths)
@@ -1238,15 +1069,9 @@ func BenchmarkQueueDrain(b *testing.B) {
 				s.baseline = base
 				samples[di] = append(samples[di], s)
 				printQueueSample(rep, templates, depth, c, s)
-				if withProposed && di == len(depths)-1 {
-					p := measureQueue(b, templates, depth, proposed)
-					p.baseline = base
-					proposedSamples = append(proposedSamples, p)
-					printQueueSample(rep, templates, depth, proposed, p)
-				}
 			}
 		}
-		writeResult(b, queueResult(templates, depths, reps, c, samples, proposedSamples))
+		writeResult(b, queueResult(templates, depths, reps, c, samples))
 	}
 }
 
@@ -1255,7 +1080,7 @@ func printQueueSample(rep, templates, depth int, c benchConfig, s queueSample) {
 		rep+1, templates, depth, c, s.seconds, s.baseline, s.seconds/s.baseline, s.reconciles, s.errors, s.templateReconciles, s.statusPatches, s.apiMillis)
 }
 
-func queueResult(templates int, depths []int, reps int, c benchConfig, samples [][]queueSample, proposed []queueSample) *benchutil.Result {
+func queueResult(templates int, depths []int, reps int, c benchConfig, samples [][]queueSample) *benchutil.Result {
 	r := benchutil.NewResult("queue-drain", "Queue at scale", 3)
 	r.Description = fmt.Sprintf("%d `Queue` templates (one run at a time each) × %s queued runs each exist; the manager starts "+
 		"(setting: %s); the benchmark plays the job controller and completes every Job as soon as it appears; the clock stops when "+
@@ -1312,50 +1137,29 @@ func queueResult(templates int, depths []int, reps int, c benchConfig, samples [
 		baseS.X, baseS.Y = append(baseS.X, float64(n)), append(baseS.Y, benchutil.Median(bases))
 		baseS.YLow, baseS.YHigh = append(baseS.YLow, blo), append(baseS.YHigh, bhi)
 	}
-	var proposedTime float64
-	if len(proposed) > 0 {
-		depth := depths[len(depths)-1]
-		secs, _, _ := row(fmt.Sprintf("%d, proposed queue window", templates*depth), depth, proposed)
-		proposedTime = benchutil.Median(secs)
-	}
 	r.Tables = append(r.Tables, table)
 	linear := benchutil.Series{Name: "linear from the smallest size"}
 	for _, x := range hook.X {
 		linear.X, linear.Y = append(linear.X, x), append(linear.Y, hook.Y[0]*x/hook.X[0])
 	}
 	series := []benchutil.Series{hook, linear, baseS}
-	if len(proposed) > 0 {
-		n := float64(templates * depths[len(depths)-1])
-		var secs []float64
-		for _, p := range proposed {
-			secs = append(secs, p.seconds)
+	last := samples[len(depths)-1]
+	med := func(f func(queueSample) float64) float64 {
+		var v []float64
+		for _, s := range last {
+			v = append(v, f(s))
 		}
-		lo, hi := benchutil.MinMax(secs)
-		series = append(series, benchutil.Series{Name: "with the proposed queue window", X: []float64{n}, Y: []float64{proposedTime}, YLow: []float64{lo}, YHigh: []float64{hi}})
-		last := samples[len(depths)-1]
-		med := func(set []queueSample, f func(queueSample) float64) float64 {
-			var v []float64
-			for _, s := range set {
-				v = append(v, f(s))
-			}
-			return benchutil.Median(v)
-		}
-		seconds := func(s queueSample) float64 { return s.seconds }
-		r.Notes = append(r.Notes, fmt.Sprintf("**Why the cost per run grows with the queue.** Every start moves each waiting run of the group up by one, "+
-			"and the reconciler wakes all of them (watches.go, `waitingRuns`) and rewrites each one's `status.queuePosition`: a start costs "+
-			"O(queue length) reconciles, Job LISTs and status patches, so a queue of depth d costs O(d²) — %.1f status patches and %.1f "+
-			"reconciles per run at %d queued per template. **Proposed** (measured with the reconcilers wired as proposed, "+
-			"`setupProposed` in controllers/bench_test.go): wake and re-position only the first %d waiting runs of a group (beyond the free "+
-			"slots); a run further back shows no exact position until it enters that window. At %d runs: %.1f s → %.1f s, reconciles/run "+
-			"%.2f → %.2f, status patches/run %.2f → %.2f, template reconciles/run %.2f → %.2f, API server %.1f → %.1f ms/run.",
-			med(last, func(s queueSample) float64 { return s.statusPatches }), med(last, func(s queueSample) float64 { return s.reconciles }),
-			depths[len(depths)-1], proposedQueueWindow, int(n),
-			med(last, seconds), med(proposed, seconds),
-			med(last, func(s queueSample) float64 { return s.reconciles }), med(proposed, func(s queueSample) float64 { return s.reconciles }),
-			med(last, func(s queueSample) float64 { return s.statusPatches }), med(proposed, func(s queueSample) float64 { return s.statusPatches }),
-			med(last, func(s queueSample) float64 { return s.templateReconciles }), med(proposed, func(s queueSample) float64 { return s.templateReconciles }),
-			med(last, func(s queueSample) float64 { return s.apiMillis }), med(proposed, func(s queueSample) float64 { return s.apiMillis })))
+		return benchutil.Median(v)
 	}
+	r.Notes = append(r.Notes, fmt.Sprintf("**What a start costs.** Every start moves each waiting run of the group up by one place. "+
+		"Rewriting every waiting run's `status.queuePosition` would cost O(queue length) reconciles and status patches per start, O(d²) for a "+
+		"queue of depth d; hookrun keeps exact positions for the first %d waiting runs of a group only (`queuePositionWindow` in "+
+		"controllers/queue.go: a run further back shows no position and the message \"more than %d runs ahead\"), wakes only the front of "+
+		"a queue (watches.go, `waitingRuns`), and queues a run that the cache shows cannot start without LISTing Jobs (admit.go, "+
+		"`cacheDecides`). At %d queued per template: %.2f reconciles, %.2f status patches and %.2f template reconciles per run.",
+		queuePositionWindow, queuePositionWindow, depths[len(depths)-1],
+		med(func(s queueSample) float64 { return s.reconciles }), med(func(s queueSample) float64 { return s.statusPatches }),
+		med(func(s queueSample) float64 { return s.templateReconciles })))
 	r.Plots = []benchutil.Plot{{
 		Title: fmt.Sprintf("Queue drain: %d templates × N runs (median, min–max)", templates), XLabel: "runs", YLabel: "seconds to drain",
 		Series: series,

@@ -195,6 +195,43 @@ func TestQueueRunsOneAtATimeInOrder(t *testing.T) {
 	g.Expect(jobs.max()).To(Equal(1), "never more than one active Job in the group")
 }
 
+// A deep queue shows exact positions for its first queuePositionWindow
+// runs only; a run that moves into the window gets its position.
+func TestQueuePositionWindow(t *testing.T) {
+	g, ns, jobs := startPolicyTest(t, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue})
+	depth := queuePositionWindow + 3
+	var runs []string
+	for i := 1; i <= depth; i++ {
+		name := fmt.Sprintf("site-w%02d", i) // names sort in delivery order
+		create(t, newRun(ns, "site", name))
+		runs = append(runs, name)
+	}
+	expectPositions := func(waiting []string) {
+		t.Helper()
+		for i, name := range waiting {
+			want := int32(i + 1)
+			if i >= queuePositionWindow {
+				want = 0
+			}
+			g.Eventually(func(g Gomega) {
+				got := getRun(g, ns, name)
+				g.Expect(got.Status.Phase).To(Equal(hooksv1alpha1.PhaseQueued))
+				g.Expect(got.Status.QueuePosition).To(Equal(want), "position of %s", name)
+				if want == 0 {
+					g.Expect(got.Status.Message).To(ContainSubstring(fmt.Sprintf("more than %d runs ahead", queuePositionWindow)))
+				}
+			}, timeout, poll).Should(Succeed())
+		}
+	}
+
+	waitForJob(t, ns, runs[0])
+	expectPositions(runs[1:])
+	runJobToCompletion(t, ns, runs[0])
+	waitForJob(t, ns, runs[1])
+	expectPositions(runs[2:]) // the first run beyond the window moved into it
+	g.Expect(jobs.order()).To(Equal(runs[:2]))
+}
+
 func TestQueueMaxRunning(t *testing.T) {
 	g, ns, jobs := startPolicyTest(t, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue, MaxRunning: ptr.To[int32](2)})
 	runs := createRuns(t, ns, 5)

@@ -32,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -275,20 +276,36 @@ func (r *HookRunReconciler) mirrorJob(ctx context.Context, run *hooksv1alpha1.Ho
 		return nil
 	}
 
-	pods := &corev1.PodList{}
-	if err := r.APIReader.List(ctx, pods, client.InNamespace(run.Namespace),
-		client.MatchingLabels{hooksv1alpha1.LabelRun: run.Name}); err != nil {
-		return fmt.Errorf("list pods of Job %s: %w", job.Name, err)
-	}
-	result := lastRunContainerResult(pods.Items)
-	run.Status.ExitCode = result.exitCode
 	message := out.message
-	if out.phase == hooksv1alpha1.PhaseFailed && result.message != "" {
-		message = result.message
+	if out.phase == hooksv1alpha1.PhaseFailed {
+		result, err := r.lastAttemptResult(ctx, run, job)
+		if err != nil {
+			return err
+		}
+		run.Status.ExitCode = result.exitCode
+		if result.message != "" {
+			message = result.message
+		}
+	}
+	if out.phase == hooksv1alpha1.PhaseSucceeded {
+		// A complete Job's last pod exited 0: no need to read its pods.
+		run.Status.ExitCode = ptr.To[int32](0)
 	}
 	run.Status.CompletionTime = out.completionTime
 	r.finish(run, out.phase, out.reason, message)
 	return nil
+}
+
+// lastAttemptResult reads the exit code and output tail of a failed run's
+// last attempt from its pods, straight from the API server: hookrun caches
+// no pods.
+func (r *HookRunReconciler) lastAttemptResult(ctx context.Context, run *hooksv1alpha1.HookRun, job *batchv1.Job) (containerResult, error) {
+	pods := &corev1.PodList{}
+	if err := r.APIReader.List(ctx, pods, client.InNamespace(run.Namespace),
+		client.MatchingLabels{hooksv1alpha1.LabelRun: run.Name}); err != nil {
+		return containerResult{}, fmt.Errorf("list pods of Job %s: %w", job.Name, err)
+	}
+	return lastRunContainerResult(pods.Items), nil
 }
 
 // cancel stops the run's Job, if any, and ends the run Cancelled.
@@ -407,10 +424,13 @@ func (r *HookRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&hooksv1alpha1.HookRun{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&batchv1.Job{}, builder.WithPredicates(ignoreCreates())).
-		// A run that changes phase or goes away may free a slot or move the
-		// queue: its waiting siblings decide again.
+		// A run that gets its Job, finishes, joins the queue or goes away
+		// may free a slot or move the queue: its waiting siblings decide
+		// again.
 		Watches(&hooksv1alpha1.HookRun{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblingsOfRun),
-			builder.WithPredicates(phaseChanged())).
+			builder.WithPredicates(slotOrQueueChanged())).
+		Watches(&hooksv1alpha1.HookRun{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblingsOfDeletedRun),
+			builder.WithPredicates(onlyDeletes())).
 		// A Job that goes away (garbage collection after a run was deleted)
 		// frees its slot only then.
 		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblingsOfJob),

@@ -107,6 +107,7 @@ func TestRunMirrorsJobUntilSucceeded(t *testing.T) {
 	got = waitForPhase(t, ns, run.Name, hooksv1alpha1.PhaseSucceeded)
 	g.Expect(got.Status.Reason).To(Equal(hooksv1alpha1.ReasonCompleted))
 	g.Expect(got.Status.Attempts).To(Equal(int32(2)))
+	g.Expect(got.Status.ExitCode).To(Equal(ptr.To[int32](0)), "a complete Job's last attempt exited 0")
 	g.Expect(got.Status.StartTime).NotTo(BeNil())
 	g.Expect(got.Status.CompletionTime).NotTo(BeNil())
 	g.Expect(got.Status.CompletionTime.Before(got.Status.StartTime)).To(BeFalse())

@@ -227,7 +227,9 @@ func (r *HookTemplateReconciler) patchStatus(ctx context.Context, orig, tmpl *ho
 func (r *HookTemplateReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&hooksv1alpha1.HookTemplate{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Owns(&hooksv1alpha1.HookRun{}, builder.WithPredicates(runLifecycleChanged())).
+		// Its runs: what the status counts, lastRun and history read,
+		// coalesced (enqueueTemplateOfRun).
+		Watches(&hooksv1alpha1.HookRun{}, enqueueTemplateOfRun(), builder.WithPredicates(runLifecycleChanged())).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.templatesOfSecret)).
 		Named("hooktemplate").
 		Complete(r)

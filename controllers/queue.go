@@ -27,6 +27,24 @@ import (
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 )
 
+// queuePositionWindow is how many waiting runs of a group, counted from the
+// front of the queue, show an exact status.queuePosition. Every start moves
+// each waiting run up by one: keeping every position exact would cost a
+// reconcile and a status write per waiting run per start, O(depth²) for a
+// queue of depth runs. Within the window the cost per start is bounded; a
+// run further back shows position 0 ("more than queuePositionWindow runs
+// ahead", status.message says so) until it enters the window.
+const queuePositionWindow = 10
+
+// windowedPosition is the position a run shows: exact within the window, 0
+// beyond it.
+func windowedPosition(position int) int32 {
+	if position > queuePositionWindow {
+		return 0
+	}
+	return int32(position)
+}
+
 // action is what admission decided for a run that has no Job yet.
 type action int
 
@@ -88,7 +106,7 @@ func decide(spec hooksv1alpha1.ConcurrencySpec, suspended bool, self string, sta
 		return decision{action: actionQueue, reason: hooksv1alpha1.ReasonQueued}
 	}
 	if suspended {
-		return decision{action: actionQueue, reason: hooksv1alpha1.ReasonTemplateSuspended, position: int32(index + 1)}
+		return decision{action: actionQueue, reason: hooksv1alpha1.ReasonTemplateSuspended, position: windowedPosition(index + 1)}
 	}
 	newest := index == len(state.waiting)-1
 
@@ -128,7 +146,7 @@ func decide(spec hooksv1alpha1.ConcurrencySpec, suspended bool, self string, sta
 	if index < free {
 		return decision{action: actionStart}
 	}
-	return decision{action: actionQueue, reason: hooksv1alpha1.ReasonQueued, position: int32(index - max(free, 0) + 1)}
+	return decision{action: actionQueue, reason: hooksv1alpha1.ReasonQueued, position: windowedPosition(index - max(free, 0) + 1)}
 }
 
 var groupVarPattern = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)

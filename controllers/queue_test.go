@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func waitingRuns(n int) []*hooksv1alpha1.HookRun {
 	var runs []*hooksv1alpha1.HookRun
 	for i := 1; i <= n; i++ {
 		runs = append(runs, &hooksv1alpha1.HookRun{ObjectMeta: metav1.ObjectMeta{
-			Name:              "r" + string(rune('0'+i)),
+			Name:              "r" + strconv.Itoa(i),
 			CreationTimestamp: metav1.NewTime(base.Add(time.Duration(i) * time.Second)),
 		}})
 	}
@@ -67,6 +68,8 @@ func TestDecide(t *testing.T) {
 		{name: "queue: second waits at position 1", spec: queue, self: "r2", waiting: 3, want: queued(1)},
 		{name: "queue: busy group queues the oldest at 1", spec: queue, self: "r1", active: []string{"r0"}, waiting: 2, want: queued(1)},
 		{name: "queue: busy group queues the next at 2", spec: queue, self: "r2", active: []string{"r0"}, waiting: 2, want: queued(2)},
+		{name: "queue: the window's last run shows its position", spec: queue, self: "r10", active: []string{"r0"}, waiting: 12, want: queued(10)},
+		{name: "queue: beyond the window no position", spec: queue, self: "r11", active: []string{"r0"}, waiting: 12, want: queued(0)},
 		{name: "queue maxRunning 2: two start", spec: queue2, self: "r2", waiting: 3, want: start},
 		{name: "queue maxRunning 2: third waits", spec: queue2, self: "r3", waiting: 3, want: queued(1)},
 		{name: "queue maxRunning 2: one active, oldest starts", spec: queue2, self: "r1", active: []string{"r0"}, waiting: 2, want: start},
@@ -84,6 +87,8 @@ func TestDecide(t *testing.T) {
 		{name: "allow: always starts", spec: allow, self: "r1", active: []string{"r0", "r9"}, waiting: 3, want: start},
 		{name: "suspended: everything waits in order", spec: allow, suspended: true, self: "r2", waiting: 3,
 			want: decision{action: actionQueue, reason: hooksv1alpha1.ReasonTemplateSuspended, position: 2}},
+		{name: "suspended: beyond the window no position", spec: allow, suspended: true, self: "r11", waiting: 12,
+			want: decision{action: actionQueue, reason: hooksv1alpha1.ReasonTemplateSuspended}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,6 +161,68 @@ func TestRunsToPrune(t *testing.T) {
 			got := names(runsToPrune(tt.history, runs))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("pruned (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCacheDecides(t *testing.T) {
+	queue := hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue}
+	queue2 := hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue, MaxRunning: ptr.To[int32](2)}
+	latest := hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue, Pending: hooksv1alpha1.PendingLatest}
+	forbid := hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyForbid}
+	// r1 runs, r2 finished, r3…r6 wait; r6 is in another group.
+	runs := func() []hooksv1alpha1.HookRun {
+		var out []hooksv1alpha1.HookRun
+		for i, run := range waitingRuns(6) {
+			switch i {
+			case 0:
+				run.Status = hooksv1alpha1.HookRunStatus{Phase: hooksv1alpha1.PhaseRunning, JobName: run.Name}
+			case 1:
+				run.Status = hooksv1alpha1.HookRunStatus{Phase: hooksv1alpha1.PhaseSucceeded, JobName: run.Name}
+			case 5:
+				run.Spec.Delivery.Ref = "refs/heads/other"
+			}
+			out = append(out, *run)
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		spec      hooksv1alpha1.ConcurrencySpec
+		suspended bool
+		self      int // index into runs
+		wantOK    bool
+		wantPos   int32 // the position decide gives from the cache's state
+	}{
+		{name: "front of the queue needs the API server", spec: queue, self: 2},
+		{name: "second in the queue waits from the cache", spec: queue, self: 3, wantOK: true, wantPos: 2},
+		{name: "third in the queue", spec: queue, self: 4, wantOK: true, wantPos: 3},
+		{name: "maxRunning 2: second may start", spec: queue2, self: 3},
+		{name: "maxRunning 2: third waits", spec: queue2, self: 4, wantOK: true, wantPos: 2},
+		{name: "pending=Latest always asks", spec: latest, self: 4},
+		{name: "Forbid always asks", spec: forbid, self: 4},
+		{name: "suspended: from the cache", spec: forbid, suspended: true, self: 2, wantOK: true, wantPos: 1},
+		{name: "another group's queue is its own", spec: queue, self: 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl := testTemplate()
+			tmpl.Spec.Concurrency = tt.spec
+			tmpl.Spec.Concurrency.Group = "$(HOOK_REF)"
+			tmpl.Spec.Suspend = tt.suspended
+			all := runs()
+			self := &all[tt.self]
+			state, ok := cacheDecides(tmpl, self, groupKey(tmpl, self), all)
+			if ok != tt.wantOK {
+				t.Fatalf("cacheDecides ok = %v, want %v", ok, tt.wantOK)
+			}
+			if !ok {
+				return
+			}
+			d := decide(tmpl.Spec.Concurrency, tt.suspended, self.Name, state)
+			if d.action != actionQueue || d.position != tt.wantPos {
+				t.Errorf("decision %+v, want queued at %d", d, tt.wantPos)
 			}
 		})
 	}

@@ -18,10 +18,15 @@ package controllers
 
 import (
 	"context"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -29,16 +34,24 @@ import (
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 )
 
-// phaseChanged passes a HookRun update that changed status.phase, and deletes.
-func phaseChanged() predicate.Predicate {
+// slotOrQueueChanged passes the HookRun updates that may free a slot or
+// move the queue for the run's waiting siblings: the run got its Job,
+// finished, or was queued. Pending → Running changes nothing for them.
+// Deletes go through a watch of their own (onlyDeletes): a deleted run's
+// last phase may well be Queued.
+func slotOrQueueChanged() predicate.Predicate {
 	return predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return false },
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			oldRun, okOld := e.ObjectOld.(*hooksv1alpha1.HookRun)
 			newRun, okNew := e.ObjectNew.(*hooksv1alpha1.HookRun)
-			return okOld && okNew && oldRun.Status.Phase != newRun.Status.Phase
+			if !okOld || !okNew || oldRun.Status.Phase == newRun.Status.Phase {
+				return false
+			}
+			return (oldRun.Status.JobName == "" && newRun.Status.JobName != "") ||
+				newRun.Status.Phase.IsFinished() || newRun.Status.Phase == hooksv1alpha1.PhaseQueued
 		},
-		DeleteFunc:  func(event.DeleteEvent) bool { return true },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
 }
@@ -65,6 +78,36 @@ func ignoreCreates() predicate.Predicate {
 	return predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }}
 }
 
+// templateStatusDelay is how long a run's lifecycle change waits before it
+// reconciles the run's template. Changes within the delay coalesce into one
+// reconcile (the work queue keeps one pending entry per template), so a
+// burst of runs costs the template a status patch per delay, not per run;
+// the template's counts and lastRun lag by at most the delay.
+const templateStatusDelay = time.Second
+
+// enqueueTemplateOfRun enqueues the template that controls a HookRun after
+// templateStatusDelay.
+func enqueueTemplateOfRun() handler.EventHandler {
+	add := func(obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		owner := metav1.GetControllerOf(obj)
+		if owner == nil || owner.Kind != "HookTemplate" || owner.APIVersion != hooksv1alpha1.GroupVersion.String() {
+			return
+		}
+		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: owner.Name}}, templateStatusDelay)
+	}
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(e.Object, q)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(e.ObjectNew, q)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(e.Object, q)
+		},
+	}
+}
+
 // onlyDeletes passes delete events only.
 func onlyDeletes() predicate.Predicate {
 	return predicate.Funcs{
@@ -75,7 +118,28 @@ func onlyDeletes() predicate.Predicate {
 	}
 }
 
+// waitingSiblingsOfRun wakes the waiting runs of a run's group after a
+// change that slotOrQueueChanged passed. A run that joined the queue moves
+// the others' positions only under pending=Latest (positions count from the
+// newest); under pending=All it queued behind them.
 func (r *HookRunReconciler) waitingSiblingsOfRun(ctx context.Context, obj client.Object) []reconcile.Request {
+	run, ok := obj.(*hooksv1alpha1.HookRun)
+	if !ok {
+		return nil
+	}
+	if run.Status.Phase == hooksv1alpha1.PhaseQueued {
+		tmpl := &hooksv1alpha1.HookTemplate{}
+		key := types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.TemplateRef.Name}
+		if err := r.Get(ctx, key, tmpl); err == nil && tmpl.Spec.Concurrency.Pending != hooksv1alpha1.PendingLatest {
+			return nil
+		}
+	}
+	return r.waitingRuns(ctx, run.Namespace, run.Spec.TemplateRef.Name, run.Name)
+}
+
+// waitingSiblingsOfDeletedRun wakes the waiting runs of a deleted run's
+// template: it may have held a slot or a place in the queue.
+func (r *HookRunReconciler) waitingSiblingsOfDeletedRun(ctx context.Context, obj client.Object) []reconcile.Request {
 	run, ok := obj.(*hooksv1alpha1.HookRun)
 	if !ok {
 		return nil
@@ -97,7 +161,11 @@ func (r *HookRunReconciler) waitingRunsOfTemplate(ctx context.Context, obj clien
 
 // waitingRuns lists the runs of a template that wait for admission. Runs of
 // an Allow template never wait on each other, so nothing is enqueued for
-// them: with thousands of runs that would be quadratic work.
+// them: with thousands of runs that would be quadratic work. Of a queue in
+// delivery order (pending=All, or a suspended template) only the front is
+// woken: the runs that may start plus the queuePositionWindow runs behind
+// them that show an exact position. A change moves a run further back by
+// at most one place, from "beyond the window" to "beyond the window".
 func (r *HookRunReconciler) waitingRuns(ctx context.Context, namespace, template, except string) []reconcile.Request {
 	tmpl := &hooksv1alpha1.HookTemplate{}
 	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: template}, tmpl); err != nil || !needsAdmission(tmpl) {
@@ -108,10 +176,24 @@ func (r *HookRunReconciler) waitingRuns(ctx context.Context, namespace, template
 		logf.FromContext(ctx).Error(err, "list HookRuns of template", "template", template)
 		return nil
 	}
-	var requests []reconcile.Request
+	groups := map[string][]*hooksv1alpha1.HookRun{}
 	for i := range runs.Items {
 		run := &runs.Items[i]
 		if run.Name != except && isWaiting(run) {
+			key := groupKey(tmpl, run)
+			groups[key] = append(groups[key], run)
+		}
+	}
+	spec := tmpl.Spec.Concurrency
+	windowed := tmpl.Spec.Suspend || (spec.Policy == hooksv1alpha1.ConcurrencyQueue && spec.Pending != hooksv1alpha1.PendingLatest)
+	front := int(ptr.Deref(spec.MaxRunning, 1)) + queuePositionWindow
+	var requests []reconcile.Request
+	for _, waiting := range groups {
+		if windowed && len(waiting) > front {
+			sortByDelivery(waiting)
+			waiting = waiting[:front]
+		}
+		for _, run := range waiting {
 			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(run)})
 		}
 	}
