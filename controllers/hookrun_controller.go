@@ -38,7 +38,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -427,16 +426,16 @@ func (r *HookRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// A run that gets its Job, finishes, joins the queue or goes away
 		// may free a slot or move the queue: its waiting siblings decide
 		// again.
-		Watches(&hooksv1alpha1.HookRun{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblingsOfRun),
+		Watches(&hooksv1alpha1.HookRun{}, enqueueWakeUps(r.waitingSiblingsOfRun),
 			builder.WithPredicates(slotOrQueueChanged())).
-		Watches(&hooksv1alpha1.HookRun{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblingsOfDeletedRun),
+		Watches(&hooksv1alpha1.HookRun{}, enqueueWakeUps(r.waitingSiblingsOfDeletedRun),
 			builder.WithPredicates(onlyDeletes())).
 		// A Job that goes away (garbage collection after a run was deleted)
 		// frees its slot only then.
-		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblingsOfJob),
+		Watches(&batchv1.Job{}, enqueueWakeUps(r.waitingSiblingsOfJob),
 			builder.WithPredicates(onlyDeletes())).
 		// suspend or concurrency changed on the template.
-		Watches(&hooksv1alpha1.HookTemplate{}, handler.EnqueueRequestsFromMapFunc(r.waitingRunsOfTemplate),
+		Watches(&hooksv1alpha1.HookTemplate{}, enqueueWakeUps(r.waitingRunsOfTemplate),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("hookrun").

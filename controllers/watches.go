@@ -118,20 +118,58 @@ func onlyDeletes() predicate.Predicate {
 	}
 }
 
+// queuePositionRefresh is how long a waiting run that cannot start yet waits
+// before it shows its new position. In a fast-moving queue several starts
+// then coalesce into one reconcile and one status write per run (the work
+// queue keeps one pending entry per run); the runs that may start are woken
+// at once.
+const queuePositionRefresh = time.Second
+
+// wakeUp are the runs to reconcile after a change in their group: now, the
+// runs that may start; later, the runs that only move up in the queue.
+type wakeUp struct{ now, later []reconcile.Request }
+
+// enqueueWakeUps enqueues what fn returns for the object of an event.
+func enqueueWakeUps(fn func(context.Context, client.Object) wakeUp) handler.EventHandler {
+	add := func(ctx context.Context, obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		w := fn(ctx, obj)
+		for _, req := range w.now {
+			q.Add(req)
+		}
+		for _, req := range w.later {
+			q.AddAfter(req, queuePositionRefresh)
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object, q)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.ObjectNew, q)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object, q)
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object, q)
+		},
+	}
+}
+
 // waitingSiblingsOfRun wakes the waiting runs of a run's group after a
 // change that slotOrQueueChanged passed. A run that joined the queue moves
 // the others' positions only under pending=Latest (positions count from the
 // newest); under pending=All it queued behind them.
-func (r *HookRunReconciler) waitingSiblingsOfRun(ctx context.Context, obj client.Object) []reconcile.Request {
+func (r *HookRunReconciler) waitingSiblingsOfRun(ctx context.Context, obj client.Object) wakeUp {
 	run, ok := obj.(*hooksv1alpha1.HookRun)
 	if !ok {
-		return nil
+		return wakeUp{}
 	}
 	if run.Status.Phase == hooksv1alpha1.PhaseQueued {
 		tmpl := &hooksv1alpha1.HookTemplate{}
 		key := types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.TemplateRef.Name}
 		if err := r.Get(ctx, key, tmpl); err == nil && tmpl.Spec.Concurrency.Pending != hooksv1alpha1.PendingLatest {
-			return nil
+			return wakeUp{}
 		}
 	}
 	return r.waitingRuns(ctx, run.Namespace, run.Spec.TemplateRef.Name, run.Name)
@@ -139,23 +177,23 @@ func (r *HookRunReconciler) waitingSiblingsOfRun(ctx context.Context, obj client
 
 // waitingSiblingsOfDeletedRun wakes the waiting runs of a deleted run's
 // template: it may have held a slot or a place in the queue.
-func (r *HookRunReconciler) waitingSiblingsOfDeletedRun(ctx context.Context, obj client.Object) []reconcile.Request {
+func (r *HookRunReconciler) waitingSiblingsOfDeletedRun(ctx context.Context, obj client.Object) wakeUp {
 	run, ok := obj.(*hooksv1alpha1.HookRun)
 	if !ok {
-		return nil
+		return wakeUp{}
 	}
 	return r.waitingRuns(ctx, run.Namespace, run.Spec.TemplateRef.Name, run.Name)
 }
 
-func (r *HookRunReconciler) waitingSiblingsOfJob(ctx context.Context, obj client.Object) []reconcile.Request {
+func (r *HookRunReconciler) waitingSiblingsOfJob(ctx context.Context, obj client.Object) wakeUp {
 	template := obj.GetLabels()[hooksv1alpha1.LabelTemplate]
 	if template == "" {
-		return nil
+		return wakeUp{}
 	}
 	return r.waitingRuns(ctx, obj.GetNamespace(), template, "")
 }
 
-func (r *HookRunReconciler) waitingRunsOfTemplate(ctx context.Context, obj client.Object) []reconcile.Request {
+func (r *HookRunReconciler) waitingRunsOfTemplate(ctx context.Context, obj client.Object) wakeUp {
 	return r.waitingRuns(ctx, obj.GetNamespace(), obj.GetName(), "")
 }
 
@@ -163,18 +201,19 @@ func (r *HookRunReconciler) waitingRunsOfTemplate(ctx context.Context, obj clien
 // an Allow template never wait on each other, so nothing is enqueued for
 // them: with thousands of runs that would be quadratic work. Of a queue in
 // delivery order (pending=All, or a suspended template) only the front is
-// woken: the runs that may start plus the queuePositionWindow runs behind
-// them that show an exact position. A change moves a run further back by
-// at most one place, from "beyond the window" to "beyond the window".
-func (r *HookRunReconciler) waitingRuns(ctx context.Context, namespace, template, except string) []reconcile.Request {
+// woken: at once the maxRunning runs that may start, after
+// queuePositionRefresh the queuePositionWindow runs behind them that show
+// an exact position. A change moves a run further back by at most one
+// place, from "beyond the window" to "beyond the window".
+func (r *HookRunReconciler) waitingRuns(ctx context.Context, namespace, template, except string) wakeUp {
 	tmpl := &hooksv1alpha1.HookTemplate{}
 	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: template}, tmpl); err != nil || !needsAdmission(tmpl) {
-		return nil
+		return wakeUp{}
 	}
 	runs := &hooksv1alpha1.HookRunList{}
 	if err := r.List(ctx, runs, client.InNamespace(namespace), client.MatchingFields{hooksv1alpha1.IndexRunTemplate: template}); err != nil {
 		logf.FromContext(ctx).Error(err, "list HookRuns of template", "template", template)
-		return nil
+		return wakeUp{}
 	}
 	groups := map[string][]*hooksv1alpha1.HookRun{}
 	for i := range runs.Items {
@@ -186,16 +225,24 @@ func (r *HookRunReconciler) waitingRuns(ctx context.Context, namespace, template
 	}
 	spec := tmpl.Spec.Concurrency
 	windowed := tmpl.Spec.Suspend || (spec.Policy == hooksv1alpha1.ConcurrencyQueue && spec.Pending != hooksv1alpha1.PendingLatest)
-	front := int(ptr.Deref(spec.MaxRunning, 1)) + queuePositionWindow
-	var requests []reconcile.Request
+	slots := int(ptr.Deref(spec.MaxRunning, 1))
+	var w wakeUp
 	for _, waiting := range groups {
-		if windowed && len(waiting) > front {
-			sortByDelivery(waiting)
-			waiting = waiting[:front]
+		if !windowed {
+			for _, run := range waiting {
+				w.now = append(w.now, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(run)})
+			}
+			continue
 		}
-		for _, run := range waiting {
-			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(run)})
+		sortByDelivery(waiting)
+		for i, run := range waiting[:min(len(waiting), slots+queuePositionWindow)] {
+			req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(run)}
+			if i < slots {
+				w.now = append(w.now, req)
+			} else {
+				w.later = append(w.later, req)
+			}
 		}
 	}
-	return requests
+	return w
 }
