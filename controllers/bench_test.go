@@ -32,10 +32,8 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,17 +41,14 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/google/go-cmp/cmp"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
-	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/jsonpath"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -1189,81 +1184,4 @@ func joinInts(v []int, sep string) string {
 		s = append(s, strconv.Itoa(n))
 	}
 	return strings.Join(s, sep)
-}
-
-// ---------------------------------------------------------------------------
-// The cache transforms the footprint benchmark measures. (This test belongs
-// in cache_test.go; it sits here with the benchmarks it backs.)
-
-// TestCacheTransforms checks that CacheOptions' transforms drop only what
-// the manager never reads, and that interning changes no value.
-func TestCacheTransforms(t *testing.T) {
-	opts := CacheOptions()
-	byType := func(obj client.Object) cache.ByObject {
-		for k, v := range opts.ByObject {
-			if fmt.Sprintf("%T", k) == fmt.Sprintf("%T", obj) {
-				return v
-			}
-		}
-		t.Fatalf("no ByObject entry for %T", obj)
-		return cache.ByObject{}
-	}
-	managed := []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate}}
-	lastApplied := map[string]string{lastAppliedAnnotation: `{"big":"copy"}`, "keep": "me"}
-
-	tmpl := benchTemplate("ns", "site", hooksv1alpha1.ConcurrencyQueue)
-	run := benchRun(tmpl, 7)
-	run.ManagedFields, run.Annotations = managed, maps.Clone(lastApplied)
-	run.Status = hooksv1alpha1.HookRunStatus{Phase: hooksv1alpha1.PhaseFailed, Reason: "BackoffLimitExceeded", Message: strings.Repeat("output\n", 100),
-		Conditions: []metav1.Condition{{Type: hooksv1alpha1.ConditionSucceeded, Status: metav1.ConditionFalse, Reason: "BackoffLimitExceeded", Message: "boom"}}}
-	wantRun := run.DeepCopy()
-	wantRun.ManagedFields = nil
-	delete(wantRun.Annotations, lastAppliedAnnotation)
-	out, err := byType(&hooksv1alpha1.HookRun{}).Transform(run)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(wantRun, out); diff != "" {
-		t.Errorf("HookRun changed beyond managedFields and last-applied (-want +got):\n%s", diff)
-	}
-
-	job := rawJob(tmpl, 7)
-	job.ManagedFields = managed
-	now := metav1.Now()
-	benchutil.SetJobStarted(&job.Status, now)
-	out, err = byType(&batchv1.Job{}).Transform(job.DeepCopy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := out.(*batchv1.Job)
-	if !equality.Semantic.DeepEqual(got.Spec, batchv1.JobSpec{}) || got.ManagedFields != nil {
-		t.Errorf("Job spec or managedFields kept: %+v", got.Spec)
-	}
-	if diff := cmp.Diff(job.Labels, got.Labels); diff != "" || !metav1.IsControlledBy(got, &metav1.ObjectMeta{UID: job.OwnerReferences[0].UID}) ||
-		!equality.Semantic.DeepEqual(job.Status, got.Status) || got.Name != job.Name || got.Namespace != job.Namespace {
-		t.Errorf("Job lost what the reconcilers read: labels diff %s, owner %v, status %+v", diff, got.OwnerReferences, got.Status)
-	}
-
-	for _, tc := range []struct {
-		typ      corev1.SecretType
-		keepData bool
-	}{{corev1.SecretTypeOpaque, true}, {"helm.sh/release.v1", false}} {
-		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns", Annotations: maps.Clone(lastApplied)}, Type: tc.typ,
-			Data: map[string][]byte{"secret": []byte("x")}}
-		out, err := byType(&corev1.Secret{}).Transform(secret)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := out.(*corev1.Secret)
-		if (got.Data != nil) != tc.keepData || got.Annotations[lastAppliedAnnotation] != "" || got.Annotations["keep"] != "me" {
-			t.Errorf("Secret of type %s: data %v, annotations %v", tc.typ, got.Data, got.Annotations)
-		}
-	}
-
-	tombstone := toolscache.DeletedFinalStateUnknown{Key: "ns/x", Obj: job}
-	for _, transform := range []toolscache.TransformFunc{opts.DefaultTransform, byType(&batchv1.Job{}).Transform, byType(&hooksv1alpha1.HookRun{}).Transform} {
-		if out, err := transform(tombstone); err != nil || !reflect.DeepEqual(out, tombstone) {
-			t.Errorf("tombstone changed: %v, %v", out, err)
-		}
-	}
 }

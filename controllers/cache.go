@@ -17,6 +17,10 @@ limitations under the License.
 package controllers
 
 import (
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
 	"unique"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -46,21 +50,23 @@ const helmReleaseSecretType corev1.SecretType = "helm.sh/release.v1"
 // manager never reads is dropped before an object is stored:
 //
 //   - from every object: managedFields and kubectl's last-applied annotation;
-//   - from Jobs: the spec (the pod template above all). The reconcilers read
-//     a cached Job's metadata (name, labels, owner, deletion) and status
-//     only; they never update a Job, so the stripped copy is never written
-//     back. The concurrency check that needs Jobs lists them from the API
-//     server.
+//   - from Jobs: everything but what the HookRun reconciler reads of its
+//     Job (stripJob);
+//   - from finished HookRuns: the delivery, params, message and conditions
+//     (stripRun). An unfinished run is kept whole: admission, the Job
+//     builder and the status patch read all of it;
 //   - from Helm release Secrets: their data. The cache holds every Secret
 //     (a template may name any), and these are the largest in most clusters.
 //
-// The strings that thousands of runs and Jobs repeat (namespace, label
-// keys and values, owner kinds, repository, ref, phase, reasons…) are
-// interned: every copy then shares one backing array. Values do not change.
+// The strings that thousands of runs and Jobs repeat (namespace, owner
+// kinds, repository, ref, phase, reasons…) are interned, and so are the
+// small label and params maps that repeat: equal maps share one instance.
 //
-// A transform must not strip a field that a reconciler writes back with
-// Update or a patch computed from the cached copy: HookRuns and
-// HookTemplates keep their spec and status whole.
+// Objects in the cache are shared and must not be modified: the client
+// hands out deep copies, event handlers and predicates only read. A
+// transform must not strip a field that a reconciler writes back with
+// Update, or with a patch computed from a cached copy, or reads to decide:
+// cache_test.go checks the readers against stripped objects.
 func CacheOptions() cache.Options {
 	hasRunLabel, err := labels.NewRequirement(hooksv1alpha1.LabelRun, selection.Exists, nil)
 	utilruntime.Must(err)
@@ -68,11 +74,15 @@ func CacheOptions() cache.Options {
 		DefaultTransform: stripUnread,
 		ByObject: map[client.Object]cache.ByObject{
 			&batchv1.Job{}:           {Label: labels.NewSelector().Add(*hasRunLabel), Transform: stripJob},
-			&hooksv1alpha1.HookRun{}: {Transform: compactRun},
+			&hooksv1alpha1.HookRun{}: {Transform: stripRun},
 			&corev1.Secret{}:         {Transform: stripSecret},
 		},
 	}
 }
+
+// Transforms run once when an object enters the informer and may run again
+// on the result (client-go applies them in the watch-list store and in the
+// FIFO): each of them must be idempotent.
 
 // stripUnread drops managedFields and the last-applied annotation. It
 // passes through anything that is not an object (a delete tombstone).
@@ -92,65 +102,214 @@ func stripUnread(in any) (any, error) {
 	return in, nil
 }
 
-// stripJob also drops a Job's spec and interns what Jobs repeat.
+// stripJob keeps of a Job what the HookRun reconciler reads from the
+// cache: its name, owner and deletion (getJob, jobBeingDeleted), the
+// template label (a deleted Job wakes its template's waiting runs:
+// waitingSiblingsOfJob) and the status fields that outcomeOf maps to the
+// run's phase. That excludes the spec (the pod template above all), the
+// annotations, the other labels (the API server adds four, two of them
+// unique per Job; admission lists Jobs by label from the API server, not
+// the cache), the pod counters other than active/succeeded/failed and the
+// interim conditions (SuccessCriteriaMet, FailureTarget), which outcomeOf
+// ignores. hookrun never updates a Job, so the stripped copy is never
+// written back.
 func stripJob(in any) (any, error) {
-	if job, ok := in.(*batchv1.Job); ok {
-		job.Spec = batchv1.JobSpec{}
-		internMeta(&job.ObjectMeta)
-		for i := range job.Status.Conditions {
-			c := &job.Status.Conditions[i]
-			c.Type, c.Status = batchv1.JobConditionType(intern(string(c.Type))), corev1.ConditionStatus(intern(string(c.Status)))
-			c.Reason, c.Message = intern(c.Reason), intern(c.Message)
-		}
+	job, ok := in.(*batchv1.Job)
+	if !ok {
+		return stripUnread(in)
 	}
-	return stripUnread(in)
+	job.ManagedFields = nil
+	job.Annotations = nil
+	job.Labels = templateLabels(job.Labels[hooksv1alpha1.LabelTemplate])
+	job.Namespace = intern(job.Namespace)
+	internOwners(&job.ObjectMeta)
+	job.Spec = batchv1.JobSpec{}
+	st := job.Status
+	job.Status = batchv1.JobStatus{
+		Conditions:     terminalConditions(st.Conditions),
+		StartTime:      st.StartTime,
+		CompletionTime: st.CompletionTime,
+		Active:         st.Active,
+		Succeeded:      st.Succeeded,
+		Failed:         st.Failed,
+	}
+	return job, nil
 }
 
-// compactRun interns what runs repeat: the template, the repository and
-// ref of one project, phases, reasons and condition texts.
-func compactRun(in any) (any, error) {
+// terminalConditions keeps the conditions that end a run, Complete=True and
+// Failed=True, in their order: outcomeOf reads the first of them and no
+// other condition.
+func terminalConditions(conditions []batchv1.JobCondition) []batchv1.JobCondition {
+	var kept []batchv1.JobCondition
+	for _, c := range conditions {
+		if c.Status != corev1.ConditionTrue || (c.Type != batchv1.JobComplete && c.Type != batchv1.JobFailed) {
+			continue
+		}
+		c.Type, c.Status = batchv1.JobConditionType(intern(string(c.Type))), corev1.ConditionStatus(intern(string(c.Status)))
+		c.Reason, c.Message = intern(c.Reason), intern(c.Message)
+		c.LastProbeTime = metav1.Time{}
+		kept = append(kept, c)
+	}
+	return kept
+}
+
+// stripRun compacts a HookRun. A finished run (Succeeded, Failed,
+// Cancelled, Skipped) is read only for what the template's status and
+// history, admission and the wake-ups of waiting runs look at: its name,
+// owner, template, creation and deletion, phase and jobName. The HookRun
+// reconciler returns before anything else for a finished run and never
+// writes its status again, so its delivery, params, status.message (up to
+// 4 KiB of a failed run's output) and conditions are dropped, and its
+// labels cut to the template label. An unfinished run keeps everything:
+// admission evaluates the group key of every run with a Job (delivery and
+// params), the Job builder reads the whole spec, and the status patch is
+// computed against the cached status.
+func stripRun(in any) (any, error) {
 	run, ok := in.(*hooksv1alpha1.HookRun)
 	if !ok {
 		return stripUnread(in)
 	}
-	internMeta(&run.ObjectMeta)
+	if run.Status.Phase.IsFinished() {
+		run.ManagedFields = nil
+		run.Annotations = nil
+		run.Labels = templateLabels(run.Labels[hooksv1alpha1.LabelTemplate])
+		run.Spec.Delivery = hooksv1alpha1.Delivery{}
+		run.Spec.Params = nil
+		run.Status.Message = ""
+		run.Status.Conditions = nil
+	} else if _, err := stripUnread(run); err != nil {
+		return nil, err
+	}
+	internRun(run)
+	return run, nil
+}
+
+// internRun interns what runs repeat: the template, the repository and
+// ref of one project, phases, reasons and condition texts.
+func internRun(run *hooksv1alpha1.HookRun) {
+	run.Namespace = intern(run.Namespace)
+	run.Labels = internStringMap(run.Labels)
+	internOwners(&run.ObjectMeta)
 	run.Spec.TemplateRef.Name = intern(run.Spec.TemplateRef.Name)
 	d := &run.Spec.Delivery
 	d.Provider = hooksv1alpha1.Provider(intern(string(d.Provider)))
 	d.Event, d.Repository, d.Ref = intern(d.Event), intern(d.Repository), intern(d.Ref)
 	d.Sender, d.CloneURL = intern(d.Sender), intern(d.CloneURL)
-	if len(run.Spec.Params) > 0 {
-		params := make(map[string]string, len(run.Spec.Params))
-		for k, v := range run.Spec.Params {
-			params[intern(k)] = intern(v)
-		}
-		run.Spec.Params = params
-	}
+	run.Spec.Params = internStringMap(run.Spec.Params)
 	st := &run.Status
 	st.Phase = hooksv1alpha1.HookRunPhase(intern(string(st.Phase)))
 	st.Reason = intern(st.Reason)
+	if st.JobName == run.Name {
+		st.JobName = run.Name // the Job is named after the run: one string
+	}
 	for i := range st.Conditions {
 		c := &st.Conditions[i]
 		c.Type, c.Status = intern(c.Type), metav1.ConditionStatus(intern(string(c.Status)))
 		c.Reason, c.Message = intern(c.Reason), intern(c.Message)
 	}
-	return stripUnread(in)
 }
 
-// internMeta interns the metadata that objects of one kind share.
-func internMeta(meta *metav1.ObjectMeta) {
-	meta.Namespace = intern(meta.Namespace)
-	if len(meta.Labels) > 0 {
-		labels := make(map[string]string, len(meta.Labels))
-		for k, v := range meta.Labels {
-			labels[intern(k)] = intern(v)
-		}
-		meta.Labels = labels
+// internStringMap returns the shared copy of a label or params map
+// (internMap), or, when it is too large to share, a copy whose strings are
+// interned.
+func internStringMap(in map[string]string) map[string]string {
+	if len(in) == 0 {
+		return in
 	}
+	if shared := internMap(in); shared != nil {
+		return shared
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[intern(k)] = intern(v)
+	}
+	return out
+}
+
+// internOwners interns the owner references' kinds and names. A Job's
+// owner is the run it is named after: its name is the Job's own string.
+// Unique strings are not interned: an entry in the intern table costs more
+// than the copy it would save.
+func internOwners(meta *metav1.ObjectMeta) {
 	for i := range meta.OwnerReferences {
 		ref := &meta.OwnerReferences[i]
-		ref.APIVersion, ref.Kind, ref.Name = intern(ref.APIVersion), intern(ref.Kind), intern(ref.Name)
+		ref.APIVersion, ref.Kind = intern(ref.APIVersion), intern(ref.Kind)
+		if ref.Name == meta.Name {
+			ref.Name = meta.Name
+		} else {
+			ref.Name = intern(ref.Name)
+		}
 	}
+}
+
+// templateLabels returns the label map that only names the template, nil
+// for an empty name.
+func templateLabels(name string) map[string]string {
+	if name == "" {
+		return nil
+	}
+	return internMap(map[string]string{hooksv1alpha1.LabelTemplate: name})
+}
+
+// Small string maps repeat as strings do: every run of a template carries
+// the same label map, most runs of a project the same few params, and after
+// stripJob every Job of a template the same single label. A Go map costs
+// over 300 bytes even with one entry, so such maps are interned like
+// strings: equal maps share one instance. The table is bounded: when it is
+// full it starts over, which only ends the sharing of later copies with the
+// earlier ones; the maps already shared stay valid.
+const (
+	maxInternedMaps     = 4096
+	maxInternedMapBytes = 512
+	maxInternedMapLen   = 8
+)
+
+var internedMaps = struct {
+	sync.Mutex
+	byKey map[string]map[string]string
+}{byKey: map[string]map[string]string{}}
+
+// internMap returns the shared map equal to m, or nil when m is empty or
+// too large to share. The shared map must never be modified.
+func internMap(m map[string]string) map[string]string {
+	if len(m) == 0 || len(m) > maxInternedMapLen {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	size := 0
+	for k, v := range m {
+		keys = append(keys, k)
+		size += len(k) + len(v)
+	}
+	if size > maxInternedMapBytes {
+		return nil
+	}
+	sort.Strings(keys)
+	// Length-prefixed, so that no two different maps share a key.
+	var b strings.Builder
+	for _, k := range keys {
+		for _, s := range []string{k, m[k]} {
+			b.WriteString(strconv.Itoa(len(s)))
+			b.WriteByte(':')
+			b.WriteString(s)
+		}
+	}
+	key := b.String()
+
+	internedMaps.Lock()
+	defer internedMaps.Unlock()
+	if shared, ok := internedMaps.byKey[key]; ok {
+		return shared
+	}
+	if len(internedMaps.byKey) >= maxInternedMaps {
+		internedMaps.byKey = map[string]map[string]string{}
+	}
+	shared := make(map[string]string, len(m))
+	for k, v := range m {
+		shared[intern(k)] = intern(v)
+	}
+	internedMaps.byKey[key] = shared
+	return shared
 }
 
 // intern returns the canonical copy of s. Long strings (a failed run's

@@ -45,7 +45,10 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -57,6 +60,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 	"github.com/hookrun/hookrun/controllers"
@@ -88,29 +92,39 @@ func buildManagers(b *testing.B, dir string, before bool) map[string]string {
 	b.Helper()
 	root := repoRoot(b)
 	bins := map[string]string{"after": filepath.Join(dir, "hookrun-after")}
-	build := func(out string, extra ...string) {
-		args := append([]string{"build", "-o", out}, extra...)
-		cmd := exec.Command("go", append(args, ".")...)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("go build: %v\n%s", err, out)
-		}
-	}
-	build(bins["after"])
+	buildManager(b, dir, bins["after"], nil)
 	if before {
-		overlay := map[string]map[string]string{"Replace": {
+		bins["before"] = filepath.Join(dir, "hookrun-before")
+		buildManager(b, dir, bins["before"], map[string]string{
 			filepath.Join(root, "controllers", "cache.go"): filepath.Join(root, "test", "bench", "footprint", "testdata", "cache_before.go.txt"),
-		}}
-		data, _ := json.Marshal(overlay)
-		path := filepath.Join(dir, "overlay.json")
+		})
+	}
+	return bins
+}
+
+// buildManager builds the hookrun binary at out, with the files of replace
+// (path in the module → file whose content stands in for it, or adds it)
+// swapped in by go build -overlay.
+func buildManager(b *testing.B, dir, out string, replace map[string]string) {
+	b.Helper()
+	args := []string{"build", "-o", out}
+	if len(replace) > 0 {
+		data, err := json.Marshal(map[string]map[string]string{"Replace": replace})
+		if err != nil {
+			b.Fatal(err)
+		}
+		path := filepath.Join(dir, filepath.Base(out)+".overlay.json")
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			b.Fatal(err)
 		}
-		bins["before"] = filepath.Join(dir, "hookrun-before")
-		build(bins["before"], "-overlay", path)
+		args = append(args, "-overlay", path)
 	}
-	return bins
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Dir = repoRoot(b)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
 }
 
 // writeKubeconfig writes envtest's admin credentials as a kubeconfig.
@@ -273,6 +287,18 @@ func groupLabelOfEmptyGroup() string {
 // cluster's Secret cache.
 func populate(b *testing.B, cfg *rest.Config, ns string, n, helmSecrets, helmSecretKiB int) *hooksv1alpha1.HookTemplate {
 	b.Helper()
+	return populateIn(b, cfg, ns, n, helmSecrets, helmSecretKiB, hooksv1alpha1.PhaseRunning)
+}
+
+// failedOutput stands in for a failed run's status.message: the tail of the
+// container's output, which the kubelet caps at 2048 bytes.
+var failedOutput = strings.Repeat("deploy.sh: step failed, see above\n", 64)[:2048]
+
+// populateIn is populate with the runs (and their Jobs) left in phase:
+// Running, Succeeded or Failed, each as the job controller and the
+// reconciler would have written them.
+func populateIn(b *testing.B, cfg *rest.Config, ns string, n, helmSecrets, helmSecretKiB int, phase hooksv1alpha1.HookRunPhase) *hooksv1alpha1.HookTemplate {
+	b.Helper()
 	ctx := context.Background()
 	c, err := client.New(benchutil.Unthrottled(cfg), client.Options{Scheme: scheme})
 	if err != nil {
@@ -363,12 +389,106 @@ func populate(b *testing.B, cfg *rest.Config, ns string, n, helmSecrets, helmSec
 				Message: "run is Running", ObservedGeneration: run.Generation, LastTransitionTime: now,
 			}},
 		}
+		if phase != hooksv1alpha1.PhaseRunning {
+			if err := finishJob(ctx, c, job, phase, now); err != nil {
+				return err
+			}
+			finishRun(run, phase, now)
+		}
 		return benchutil.Retry(ctx, func() error { return c.Status().Update(ctx, run) })
 	})
 	if err != nil {
 		b.Fatalf("populate: %v", err)
 	}
 	return tmpl
+}
+
+// finishJob writes the job controller's last status update of a Job that
+// succeeded or failed.
+func finishJob(ctx context.Context, c client.Client, job *batchv1.Job, phase hooksv1alpha1.HookRunPhase, now metav1.Time) error {
+	if phase == hooksv1alpha1.PhaseSucceeded {
+		benchutil.SetJobCompleted(&job.Status, now)
+	} else {
+		job.Status.Active, job.Status.Failed = 0, 2
+		for _, t := range []batchv1.JobConditionType{batchv1.JobFailureTarget, batchv1.JobFailed} {
+			job.Status.Conditions = append(job.Status.Conditions, batchv1.JobCondition{
+				Type: t, Status: corev1.ConditionTrue, Reason: batchv1.JobReasonBackoffLimitExceeded,
+				Message: "Job has reached the specified backoff limit", LastTransitionTime: now, LastProbeTime: now,
+			})
+		}
+	}
+	return benchutil.Retry(ctx, func() error { return c.Status().Update(ctx, job) })
+}
+
+// finishRun gives run the status the reconciler writes when its Job ended.
+func finishRun(run *hooksv1alpha1.HookRun, phase hooksv1alpha1.HookRunPhase, now metav1.Time) {
+	st := &run.Status
+	st.Phase, st.CompletionTime, st.ExitCode = phase, &now, ptr.To[int32](0)
+	st.Reason, st.Message = hooksv1alpha1.ReasonCompleted, ""
+	condition := metav1.ConditionTrue
+	message := "run is Succeeded"
+	if phase == hooksv1alpha1.PhaseFailed {
+		st.ExitCode, st.Attempts = ptr.To[int32](1), 2
+		st.Reason, st.Message = batchv1.JobReasonBackoffLimitExceeded, failedOutput
+		condition, message = metav1.ConditionFalse, failedOutput
+	}
+	st.Conditions[0].Status, st.Conditions[0].Reason, st.Conditions[0].Message = condition, st.Reason, message
+}
+
+// deploymentMemLimit is the GOMEMLIMIT that the Deployment in
+// config/manager gives the manager container: its value, or the container
+// resource it is taken from through the downward API.
+func deploymentMemLimit(b *testing.B) string {
+	b.Helper()
+	path := filepath.Join(repoRoot(b), "config", "manager", "manager.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		var deploy appsv1.Deployment
+		if err := yaml.Unmarshal([]byte(doc), &deploy); err != nil {
+			b.Fatalf("%s: %v", path, err)
+		}
+		if deploy.Kind != "Deployment" {
+			continue
+		}
+		for _, c := range deploy.Spec.Template.Spec.Containers {
+			for _, env := range c.Env {
+				if env.Name != "GOMEMLIMIT" {
+					continue
+				}
+				if env.ValueFrom == nil || env.ValueFrom.ResourceFieldRef == nil {
+					return env.Value
+				}
+				ref := env.ValueFrom.ResourceFieldRef
+				quantity, ok := map[string]resource.Quantity{
+					"requests.memory": c.Resources.Requests[corev1.ResourceMemory],
+					"limits.memory":   c.Resources.Limits[corev1.ResourceMemory],
+				}[ref.Resource]
+				if !ok || quantity.IsZero() {
+					b.Fatalf("%s: GOMEMLIMIT from %q, which the container does not set", path, ref.Resource)
+				}
+				// The downward API's value: the quantity over the divisor,
+				// rounded up; a bare number is bytes to the Go runtime.
+				divisor := int64(1)
+				if !ref.Divisor.IsZero() {
+					divisor = ref.Divisor.Value()
+				}
+				return strconv.FormatInt((quantity.Value()+divisor-1)/divisor, 10)
+			}
+		}
+	}
+	b.Fatalf("%s: no GOMEMLIMIT in the manager Deployment", path)
+	return ""
+}
+
+// memLimitLabel shows a GOMEMLIMIT in bytes in MiB.
+func memLimitLabel(limit string) string {
+	if n, err := strconv.ParseInt(limit, 10, 64); err == nil && n%(1<<20) == 0 {
+		return fmt.Sprintf("%dMiB", n>>20)
+	}
+	return limit
 }
 
 // sample is one manager start.
@@ -433,11 +553,14 @@ func BenchmarkFootprint(b *testing.B) {
 	helmSecrets := benchutil.EnvInt("HOOKRUN_BENCH_FOOTPRINT_HELM_SECRETS", 20)
 	helmKiB := benchutil.EnvInt("HOOKRUN_BENCH_FOOTPRINT_HELM_SECRET_KIB", 256)
 	settle := time.Duration(benchutil.EnvInt("HOOKRUN_BENCH_FOOTPRINT_SETTLE_SECONDS", 10)) * time.Second
-	// memLimit adds starts of the "after" binary with GOMEMLIMIT set, as
-	// the Deployment could set it from the container's memory limit.
-	memLimit := benchutil.EnvString("HOOKRUN_BENCH_FOOTPRINT_GOMEMLIMIT", "80MiB")
-	if memLimit == "off" {
+	// memLimit adds starts of the "after" binary with GOMEMLIMIT set as
+	// the Deployment in config/manager sets it, or as given.
+	memLimit := benchutil.EnvString("HOOKRUN_BENCH_FOOTPRINT_GOMEMLIMIT", "deployment")
+	switch memLimit {
+	case "off":
 		memLimit = ""
+	case "deployment":
+		memLimit = deploymentMemLimit(b)
 	}
 	for range b.N {
 		dir := b.TempDir()
@@ -522,8 +645,8 @@ func result(n, reps, helmSecrets, helmKiB int, settle time.Duration, samples []s
 		"work queues are empty, then after %s idle: VmRSS and VmHWM (peak RSS) from /proc/<pid>/status, CPU from /proc/<pid>/stat. "+
 		"**before** is the same binary built with the previous `CacheOptions` (managedFields stripped only; `go build -overlay` "+
 		"swaps controllers/cache.go for test/bench/footprint/testdata/cache_before.go.txt), **after** is the work tree. "+
-		"**after, GOMEMLIMIT** is the same binary with the Go runtime's soft memory limit set, as a Deployment would set it from "+
-		"the container's memory limit. **Baseline**: the manager in a cluster without hookrun objects. The runs carry the status the reconciler gives a running "+
+		"**after, GOMEMLIMIT** is the same binary with the Go runtime's soft memory limit set, by default as the Deployment in "+
+		"config/manager sets it (the container's memory request, through the downward API). **Baseline**: the manager in a cluster without hookrun objects. The runs carry the status the reconciler gives a running "+
 		"run, so a start is a resync (the *API writes at start* column checks that it stays one); one unreported warm-up start "+
 		"precedes the measured ones. Medians of %d starts each, the variants alternating.",
 		n, n, helmSecrets, helmKiB, n, settle, reps)
@@ -561,7 +684,7 @@ func result(n, reps, helmSecrets, helmKiB int, settle time.Duration, samples []s
 		"before":        fmt.Sprintf("%d runs + Jobs, before (managedFields only)", n),
 		"after":         fmt.Sprintf("%d runs + Jobs, after (this tree)", n),
 	}
-	labels["after+limit"] = fmt.Sprintf("%d runs + Jobs, after, GOMEMLIMIT=%s", n, memLimit)
+	labels["after+limit"] = fmt.Sprintf("%d runs + Jobs, after, GOMEMLIMIT=%s", n, memLimitLabel(memLimit))
 	order := []string{"empty cluster", "before", "after"}
 	if !withBefore {
 		order = []string{"empty cluster", "after"}
@@ -615,6 +738,20 @@ func result(n, reps, helmSecrets, helmKiB int, settle time.Duration, samples []s
 			Baseline: med("empty cluster", hwm), BaselineLabel: "same manager, empty cluster", Measured: afterHWM,
 			Ratio: afterHWM / med("empty cluster", hwm), Goal: fmt.Sprintf("≤ %d MiB", goalMiB), Met: benchutil.Bool(afterHWM <= goalMiB),
 		})
+	if memLimit != "" {
+		limitRSS, limitHWM := med("after+limit", rss), med("after+limit", hwm)
+		r.Headlines = append(r.Headlines,
+			benchutil.Headline{
+				Metric: fmt.Sprintf("manager RSS with %d runs + Jobs, after settling, GOMEMLIMIT=%s", n, memLimitLabel(memLimit)), Unit: "MiB",
+				Baseline: base, BaselineLabel: "same manager, empty cluster", Measured: limitRSS, Ratio: limitRSS / base,
+				Goal: fmt.Sprintf("≤ %d MiB", goalMiB), Met: benchutil.Bool(limitRSS <= goalMiB),
+			},
+			benchutil.Headline{
+				Metric: fmt.Sprintf("manager peak RSS (VmHWM) with %d runs + Jobs, GOMEMLIMIT=%s", n, memLimitLabel(memLimit)), Unit: "MiB",
+				Baseline: med("empty cluster", hwm), BaselineLabel: "same manager, empty cluster", Measured: limitHWM,
+				Ratio: limitHWM / med("empty cluster", hwm), Goal: fmt.Sprintf("≤ %d MiB", goalMiB), Met: benchutil.Bool(limitHWM <= goalMiB),
+			})
+	}
 	live := func(v string) float64 { return med(v, func(s sample) float64 { return s.live }) }
 	perPair := (live("after") - live("empty cluster")) / float64(n)
 	budget := (goalMiB - base) / 2 * (1 << 20)
@@ -628,9 +765,11 @@ func result(n, reps, helmSecrets, helmKiB int, settle time.Duration, samples []s
 		"of them, %.0f%% of what a cached pair takes now. GOMEMLIMIT instead makes the collector run before the heap doubles.",
 		perPair/1024, before, goalMiB, budget/float64(n)/1024, n, 100*budget/float64(n)/perPair))
 	if memLimit != "" {
-		r.Notes = append(r.Notes, fmt.Sprintf("With GOMEMLIMIT=%s: RSS %.1f MiB, peak %.1f MiB, CPU to reconcile %.2f s (without: %.1f MiB, %.1f MiB, %.2f s).",
-			memLimit, med("after+limit", rss), med("after+limit", hwm), med("after+limit", func(s sample) float64 { return s.startCPU }),
-			afterRSS, afterHWM, med("after", func(s sample) float64 { return s.startCPU })))
+		cpu := func(v string) float64 { return med(v, func(s sample) float64 { return s.startCPU }) }
+		r.Notes = append(r.Notes, fmt.Sprintf("With GOMEMLIMIT=%s: RSS %.1f MiB, peak %.1f MiB, CPU to reconcile %.2f s (without: %.1f MiB, %.1f MiB, %.2f s): "+
+			"the collector's extra work for the limit costs %+.0f%% CPU during the start.",
+			memLimitLabel(memLimit), med("after+limit", rss), med("after+limit", hwm), cpu("after+limit"),
+			afterRSS, afterHWM, cpu("after"), 100*(cpu("after+limit")-cpu("after"))/cpu("after")))
 	}
 	if withBefore {
 		beforeRSS := med("before", rss)
