@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"net/http"
 	"os"
 	"time"
@@ -30,8 +31,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -125,7 +128,14 @@ func run(opts options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	if err := mgr.Add(webhookserver.New(mgr.GetClient(), mgr.GetClient(), mgr.GetScheme(), opts.webhook)); err != nil {
+	// The webhook server creates HookRuns with a client of its own: its own
+	// client-side rate limit, so that reconcilers working through a burst of
+	// runs never make a git host's delivery wait for their tokens.
+	webhookWriter, err := client.New(rest.CopyConfig(cfg), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return fmt.Errorf("webhook server client: %w", err)
+	}
+	if err := mgr.Add(webhookserver.New(mgr.GetClient(), webhookWriter, mgr.GetScheme(), opts.webhook)); err != nil {
 		return err
 	}
 	ctx := ctrl.SetupSignalHandler()
