@@ -46,8 +46,6 @@ func renderMarkdown(results []*Result, plots map[string][]string) []byte {
 	w("Reproduce: `make bench` runs every benchmark below and regenerates this page; each section shows its own command. ")
 	w("The sizes can be overridden for quick runs (`HOOKRUN_BENCH_REPS`, `HOOKRUN_BENCH_RUNS`, … — see the benchmarks' sources). ")
 	w("This page alone is rebuilt from the result files with `cd hack/bench && go run . -in ../../bin/bench -out ../../docs`.\n\n")
-	w("Settings and rows marked *proposed* run the reconcilers with changes that the notes propose (wired in the benchmark only: ")
-	w("`setupProposed` in controllers/bench_test.go); they measure a change before it is made, not what `main.go` runs today.\n\n")
 
 	w("## Summary\n\n")
 	if slices.ContainsFunc(results, func(r *Result) bool { return len(r.Headlines) > 0 }) {
