@@ -79,7 +79,7 @@ fuzz: ## Run every fuzz target for FUZZTIME.
 BENCH_OUT ?= $(CURDIR)/bin/bench
 
 .PHONY: bench
-bench: test-control-plane ## Every benchmark (envtest + local cluster) → docs/performance.md (~40 min).
+bench: test-control-plane ## Every benchmark (envtest + local cluster) → docs/performance.md (~30 min).
 	mkdir -p $(BENCH_OUT)
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) HOOKRUN_BENCH_OUT=$(BENCH_OUT) go test ./webhookserver -run '^$$' -bench '^BenchmarkIngestion$$' -benchtime=1x -timeout 30m
 	go test -short -run '^$$' -bench 'VerifyNormalise|HandleDelivery' -benchmem -count 5 ./webhookserver/ | tee $(BENCH_OUT)/webhook-micro.txt
