@@ -101,9 +101,13 @@ func (genericProvider) normalise(h http.Header, body []byte) (*event, error) {
 	switch {
 	case isZeroSHA(p.SHA) || strings.EqualFold(name, EventDelete):
 		k = kindDelete
-		if d.SHA == "" {
-			d.SHA = zeroSHA // as the git hosts say it
+		// A deletion points at no commit: its SHA is all zeros, as the git
+		// hosts say it. A sha sent with a delete event can only be the
+		// deleted ref's last commit, which is what "before" means.
+		if !isZeroSHA(d.SHA) && d.Before == "" {
+			d.Before = d.SHA
 		}
+		d.SHA = zeroSHA
 	case strings.EqualFold(name, EventPush) || strings.EqualFold(name, EventTag):
 		k = refKind(p.Ref)
 	}

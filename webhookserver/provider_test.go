@@ -284,6 +284,14 @@ func TestNormalise(t *testing.T) {
 				ID: "d", Provider: v1alpha1.ProviderGeneric, Event: "push", Ref: "refs/heads/x", SHA: zeros,
 			}, kindDelete}},
 		},
+		{
+			name: "generic delete event: the sha sent is the deleted ref's last commit", provider: v1alpha1.ProviderGeneric,
+			header: headers("X-Hook-Delivery", "d"),
+			body:   []byte(`{"event":"delete","ref":"refs/heads/x","sha":"abc123"}`),
+			want: []want{{v1alpha1.Delivery{
+				ID: "d", Provider: v1alpha1.ProviderGeneric, Event: "delete", Ref: "refs/heads/x", SHA: zeros, Before: "abc123",
+			}, kindDelete}},
+		},
 		{name: "generic ping", provider: v1alpha1.ProviderGeneric, body: []byte(`{"event":"ping"}`), wantPing: true},
 		{name: "generic array body", provider: v1alpha1.ProviderGeneric, body: []byte(`[1,2]`), wantErr: true},
 		{name: "generic malformed JSON", provider: v1alpha1.ProviderGeneric, body: []byte(`{"event":`), wantErr: true},
