@@ -19,12 +19,12 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -183,9 +183,7 @@ func (r *HookRunReconciler) groupState(ctx context.Context, tmpl *hooksv1alpha1.
 // goes through the LIST. The active count, from the runs' status, only
 // shapes the position shown.
 func cacheDecides(tmpl *hooksv1alpha1.HookTemplate, self *hooksv1alpha1.HookRun, group string, runs []hooksv1alpha1.HookRun) (groupState, bool) {
-	spec := tmpl.Spec.Concurrency
-	queueAll := spec.Policy == hooksv1alpha1.ConcurrencyQueue && spec.Pending != hooksv1alpha1.PendingLatest
-	if !tmpl.Spec.Suspend && !queueAll {
+	if !queuesInDeliveryOrder(tmpl) {
 		return groupState{}, false
 	}
 	state := groupState{waiting: []*hooksv1alpha1.HookRun{self}}
@@ -205,14 +203,8 @@ func cacheDecides(tmpl *hooksv1alpha1.HookTemplate, self *hooksv1alpha1.HookRun,
 	if tmpl.Spec.Suspend {
 		return state, true
 	}
-	ahead := 0
-	for _, run := range state.waiting {
-		if run.Name == self.Name {
-			break
-		}
-		ahead++
-	}
-	return state, ahead >= int(ptr.Deref(spec.MaxRunning, 1))
+	ahead := slices.IndexFunc(state.waiting, func(run *hooksv1alpha1.HookRun) bool { return run.Name == self.Name })
+	return state, ahead >= runSlots(tmpl.Spec.Concurrency)
 }
 
 // isWaiting is true for a run that has not started and is still to decide.

@@ -167,7 +167,7 @@ func createRuns(t *testing.T, ns string, n int) []string {
 	t.Helper()
 	var names []string
 	for i := 1; i <= n; i++ {
-		name := fmt.Sprintf("site-q%d", i)
+		name := fmt.Sprintf("site-q%02d", i) // names sort in delivery order
 		create(t, newRun(ns, "site", name))
 		names = append(names, name)
 	}
@@ -199,13 +199,7 @@ func TestQueueRunsOneAtATimeInOrder(t *testing.T) {
 // runs only; a run that moves into the window gets its position.
 func TestQueuePositionWindow(t *testing.T) {
 	g, ns, jobs := startPolicyTest(t, hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue})
-	depth := queuePositionWindow + 3
-	var runs []string
-	for i := 1; i <= depth; i++ {
-		name := fmt.Sprintf("site-w%02d", i) // names sort in delivery order
-		create(t, newRun(ns, "site", name))
-		runs = append(runs, name)
-	}
+	runs := createRuns(t, ns, queuePositionWindow+3)
 	expectPositions := func(waiting []string) {
 		t.Helper()
 		for i, name := range waiting {

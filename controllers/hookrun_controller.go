@@ -276,7 +276,11 @@ func (r *HookRunReconciler) mirrorJob(ctx context.Context, run *hooksv1alpha1.Ho
 	}
 
 	message := out.message
-	if out.phase == hooksv1alpha1.PhaseFailed {
+	switch out.phase {
+	case hooksv1alpha1.PhaseSucceeded:
+		// A complete Job's last pod exited 0: no need to read its pods.
+		run.Status.ExitCode = ptr.To[int32](0)
+	case hooksv1alpha1.PhaseFailed:
 		result, err := r.lastAttemptResult(ctx, run, job)
 		if err != nil {
 			return err
@@ -285,10 +289,6 @@ func (r *HookRunReconciler) mirrorJob(ctx context.Context, run *hooksv1alpha1.Ho
 		if result.message != "" {
 			message = result.message
 		}
-	}
-	if out.phase == hooksv1alpha1.PhaseSucceeded {
-		// A complete Job's last pod exited 0: no need to read its pods.
-		run.Status.ExitCode = ptr.To[int32](0)
 	}
 	run.Status.CompletionTime = out.completionTime
 	r.finish(run, out.phase, out.reason, message)

@@ -45,6 +45,19 @@ func windowedPosition(position int) int32 {
 	return int32(position)
 }
 
+// runSlots is how many runs of a group may be active at once under Queue.
+func runSlots(spec hooksv1alpha1.ConcurrencySpec) int {
+	return int(ptr.Deref(spec.MaxRunning, 1))
+}
+
+// queuesInDeliveryOrder is true when a template's waiting runs form a queue
+// in delivery order, oldest first, with positions counted from its front:
+// Queue with pending=All, and any suspended template.
+func queuesInDeliveryOrder(tmpl *hooksv1alpha1.HookTemplate) bool {
+	spec := tmpl.Spec.Concurrency
+	return tmpl.Spec.Suspend || (spec.Policy == hooksv1alpha1.ConcurrencyQueue && spec.Pending != hooksv1alpha1.PendingLatest)
+}
+
 // action is what admission decided for a run that has no Job yet.
 type action int
 
@@ -130,7 +143,7 @@ func decide(spec hooksv1alpha1.ConcurrencySpec, suspended bool, self string, sta
 	}
 
 	// Queue (the default).
-	free := int(ptr.Deref(spec.MaxRunning, 1)) - len(state.active)
+	free := runSlots(spec) - len(state.active)
 	if spec.Pending == hooksv1alpha1.PendingLatest {
 		fromNewest := len(state.waiting) - 1 - index
 		switch {

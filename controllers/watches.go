@@ -23,7 +23,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -95,15 +94,26 @@ func enqueueTemplateOfRun() handler.EventHandler {
 		}
 		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: owner.Name}}, templateStatusDelay)
 	}
+	return onEveryEvent(func(_ context.Context, obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		add(obj, q)
+	})
+}
+
+// onEveryEvent is an event handler that calls add with the event's object
+// (the new one of an update) for every kind of event.
+func onEveryEvent(add func(context.Context, client.Object, workqueue.TypedRateLimitingInterface[reconcile.Request])) handler.EventHandler {
 	return handler.Funcs{
-		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(e.Object, q)
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object, q)
 		},
-		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(e.ObjectNew, q)
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.ObjectNew, q)
 		},
-		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(e.Object, q)
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object, q)
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object, q)
 		},
 	}
 }
@@ -131,7 +141,7 @@ type wakeUp struct{ now, later []reconcile.Request }
 
 // enqueueWakeUps enqueues what fn returns for the object of an event.
 func enqueueWakeUps(fn func(context.Context, client.Object) wakeUp) handler.EventHandler {
-	add := func(ctx context.Context, obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	return onEveryEvent(func(ctx context.Context, obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		w := fn(ctx, obj)
 		for _, req := range w.now {
 			q.Add(req)
@@ -139,21 +149,7 @@ func enqueueWakeUps(fn func(context.Context, client.Object) wakeUp) handler.Even
 		for _, req := range w.later {
 			q.AddAfter(req, queuePositionRefresh)
 		}
-	}
-	return handler.Funcs{
-		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, e.Object, q)
-		},
-		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, e.ObjectNew, q)
-		},
-		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, e.Object, q)
-		},
-		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, e.Object, q)
-		},
-	}
+	})
 }
 
 // waitingSiblingsOfRun wakes the waiting runs of a run's group after a
@@ -165,14 +161,15 @@ func (r *HookRunReconciler) waitingSiblingsOfRun(ctx context.Context, obj client
 	if !ok {
 		return wakeUp{}
 	}
-	if run.Status.Phase == hooksv1alpha1.PhaseQueued {
-		tmpl := &hooksv1alpha1.HookTemplate{}
-		key := types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.TemplateRef.Name}
-		if err := r.Get(ctx, key, tmpl); err == nil && tmpl.Spec.Concurrency.Pending != hooksv1alpha1.PendingLatest {
-			return wakeUp{}
-		}
+	tmpl := &hooksv1alpha1.HookTemplate{}
+	key := types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.TemplateRef.Name}
+	if err := r.Get(ctx, key, tmpl); err != nil {
+		return wakeUp{}
 	}
-	return r.waitingRuns(ctx, run.Namespace, run.Spec.TemplateRef.Name, run.Name)
+	if run.Status.Phase == hooksv1alpha1.PhaseQueued && tmpl.Spec.Concurrency.Pending != hooksv1alpha1.PendingLatest {
+		return wakeUp{}
+	}
+	return r.waitingRunsOf(ctx, tmpl, run.Name)
 }
 
 // waitingSiblingsOfDeletedRun wakes the waiting runs of a deleted run's
@@ -207,12 +204,20 @@ func (r *HookRunReconciler) waitingRunsOfTemplate(ctx context.Context, obj clien
 // place, from "beyond the window" to "beyond the window".
 func (r *HookRunReconciler) waitingRuns(ctx context.Context, namespace, template, except string) wakeUp {
 	tmpl := &hooksv1alpha1.HookTemplate{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: template}, tmpl); err != nil || !needsAdmission(tmpl) {
+	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: template}, tmpl); err != nil {
+		return wakeUp{}
+	}
+	return r.waitingRunsOf(ctx, tmpl, except)
+}
+
+// waitingRunsOf is waitingRuns for a template already read.
+func (r *HookRunReconciler) waitingRunsOf(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, except string) wakeUp {
+	if !needsAdmission(tmpl) {
 		return wakeUp{}
 	}
 	runs := &hooksv1alpha1.HookRunList{}
-	if err := r.List(ctx, runs, client.InNamespace(namespace), client.MatchingFields{hooksv1alpha1.IndexRunTemplate: template}); err != nil {
-		logf.FromContext(ctx).Error(err, "list HookRuns of template", "template", template)
+	if err := r.List(ctx, runs, client.InNamespace(tmpl.Namespace), client.MatchingFields{hooksv1alpha1.IndexRunTemplate: tmpl.Name}); err != nil {
+		logf.FromContext(ctx).Error(err, "list HookRuns of template", "template", tmpl.Name)
 		return wakeUp{}
 	}
 	groups := map[string][]*hooksv1alpha1.HookRun{}
@@ -223,9 +228,8 @@ func (r *HookRunReconciler) waitingRuns(ctx context.Context, namespace, template
 			groups[key] = append(groups[key], run)
 		}
 	}
-	spec := tmpl.Spec.Concurrency
-	windowed := tmpl.Spec.Suspend || (spec.Policy == hooksv1alpha1.ConcurrencyQueue && spec.Pending != hooksv1alpha1.PendingLatest)
-	slots := int(ptr.Deref(spec.MaxRunning, 1))
+	windowed := queuesInDeliveryOrder(tmpl)
+	slots := runSlots(tmpl.Spec.Concurrency)
 	var w wakeUp
 	for _, waiting := range groups {
 		if !windowed {
