@@ -724,7 +724,10 @@ func envList(name, def string) []string {
 	return strings.Split(v, ",")
 }
 
-func TestPatchCost(t *testing.T) {
+// startEnv starts envtest with every CRD variant loaded and returns the
+// measuring environment; the control plane stops when the test ends.
+func startEnv(t *testing.T) *env {
+	t.Helper()
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Skip("KUBEBUILDER_ASSETS not set")
 	}
@@ -735,7 +738,7 @@ func TestPatchCost(t *testing.T) {
 		_ = testEnv.Stop()
 		t.Fatal(err)
 	}
-	defer func() { _ = testEnv.Stop() }()
+	t.Cleanup(func() { _ = testEnv.Stop() })
 	cfg = benchutil.Unthrottled(cfg)
 	children := benchutil.Children()
 	e := &env{cfg: cfg, gvrs: gvrs, apiPID: children["kube-apiserver"], etcdPID: children["etcd"],
@@ -745,6 +748,11 @@ func TestPatchCost(t *testing.T) {
 	}
 	e.dyn = dynamic.NewForConfigOrDie(cfg)
 	e.kube = kubernetes.NewForConfigOrDie(cfg)
+	return e
+}
+
+func TestPatchCost(t *testing.T) {
+	e := startEnv(t)
 	ctx := context.Background()
 
 	all := cases()

@@ -5,7 +5,6 @@ package patchcost
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -22,9 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 	"github.com/hookrun/hookrun/test/bench/benchutil"
@@ -221,23 +218,7 @@ func runSteady(ctx context.Context, e *env, op func(ctx context.Context, i, k in
 }
 
 func TestPatchCostSteady(t *testing.T) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Skip("KUBEBUILDER_ASSETS not set")
-	}
-	crds, gvrs := loadCRDs(t)
-	testEnv := &envtest.Environment{CRDs: crds}
-	cfg, err := testEnv.Start()
-	if err != nil {
-		_ = testEnv.Stop()
-		t.Fatal(err)
-	}
-	defer func() { _ = testEnv.Stop() }()
-	cfg = benchutil.Unthrottled(cfg)
-	children := benchutil.Children()
-	e := &env{cfg: cfg, gvrs: gvrs, apiPID: children["kube-apiserver"], etcdPID: children["etcd"],
-		n: benchutil.EnvInt("PATCHCOST_N", 300), workers: benchutil.EnvInt("PATCHCOST_WORKERS", 8)}
-	e.dyn = dynamic.NewForConfigOrDie(cfg)
-	e.kube = kubernetes.NewForConfigOrDie(cfg)
+	e := startEnv(t)
 	ctx := context.Background()
 	all := steadyCases()
 	if want := envList("PATCHCOST_CASES", ""); len(want) > 0 {
