@@ -60,6 +60,9 @@ type options struct {
 	maxConcurrentReconciles int
 	qps                     float64
 	burst                   int
+	webhookQPS              float64
+	webhookBurst            int
+	pprofAddr               string
 	webhook                 webhookserver.Options
 }
 
@@ -72,6 +75,9 @@ func main() {
 	flag.IntVar(&opts.maxConcurrentReconciles, "max-concurrent-reconciles", 16, "HookRuns reconciled in parallel.")
 	flag.Float64Var(&opts.qps, "kube-api-qps", 200, "Client-side rate limit towards the API server (queries per second).")
 	flag.IntVar(&opts.burst, "kube-api-burst", 400, "Client-side burst towards the API server.")
+	flag.Float64Var(&opts.webhookQPS, "webhook-kube-api-qps", -1, "Client-side rate limit of the webhook server's HookRun creates (queries per second); 0 or negative: none, the API server's priority and fairness protects it.")
+	flag.IntVar(&opts.webhookBurst, "webhook-kube-api-burst", 0, "Client-side burst of the webhook server's HookRun creates, with a positive --webhook-kube-api-qps (0: twice the QPS).")
+	flag.StringVar(&opts.pprofAddr, "pprof-bind-address", "", "Address of the Go profiler's /debug/pprof endpoints (empty: disabled). For debugging only: it is unauthenticated.")
 	flag.StringVar(&opts.webhook.BindAddress, "webhook-bind-address", webhookserver.DefaultBindAddress, "Address of the webhook listener (POST /hooks/{namespace}/{template}).")
 	flag.StringVar(&opts.webhook.CertDir, "webhook-cert-dir", "", "Folder with tls.crt and tls.key: serve the webhook over HTTPS (reloaded on change).")
 	flag.Int64Var(&opts.webhook.MaxBodyBytes, "webhook-max-body-bytes", webhookserver.DefaultMaxBodyBytes, "Largest accepted delivery body; larger ones get 413.")
@@ -103,6 +109,7 @@ func run(opts options) error {
 		// exits right after the manager stops.
 		LeaderElectionReleaseOnCancel: true,
 		LeaderElectionNamespace:       opts.leaderElectionNamespace,
+		PprofBindAddress:              opts.pprofAddr,
 		Cache:                         controllers.CacheOptions(),
 	})
 	if err != nil {
@@ -129,9 +136,10 @@ func run(opts options) error {
 		return err
 	}
 	// The webhook server creates HookRuns with a client of its own: its own
-	// client-side rate limit, so that reconcilers working through a burst of
-	// runs never make a git host's delivery wait for their tokens.
-	webhookWriter, err := client.New(rest.CopyConfig(cfg), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	// client-side rate limit (none by default), so that reconcilers working
+	// through a burst of runs never make a git host's delivery wait for their
+	// tokens, and ingestion is not capped below what the API server absorbs.
+	webhookWriter, err := client.New(webhookConfig(cfg, opts.webhookQPS, opts.webhookBurst), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
 	if err != nil {
 		return fmt.Errorf("webhook server client: %w", err)
 	}
@@ -150,6 +158,21 @@ func run(opts options) error {
 	}
 	log.Info("starting manager", "webhook", opts.webhook.BindAddress, "leaderElection", opts.leaderElect)
 	return mgr.Start(ctx)
+}
+
+// webhookConfig is cfg with the webhook server's own client-side rate limit:
+// none when qps is not positive, else qps with burst (twice qps when burst
+// is not positive).
+func webhookConfig(cfg *rest.Config, qps float64, burst int) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.RateLimiter = nil
+	c.QPS, c.Burst = float32(qps), burst
+	if qps <= 0 {
+		c.QPS, c.Burst = -1, 0 // client-go: a negative QPS means no limiter
+	} else if burst <= 0 {
+		c.Burst = max(1, int(2*qps))
+	}
+	return c
 }
 
 // cacheSynced is ready once the manager's cache has synced: before that the
