@@ -95,72 +95,92 @@ func fail(status int, msg string) answer {
 // whichever part is missing (see docs/webhooks.md, "Unknown templates").
 func notFound() answer { return fail(http.StatusNotFound, "not found") }
 
+// refusal ends a request before its delivery is stored: a step that
+// refuses the request returns one as its error, with the answer it gets.
+type refusal struct{ answer answer }
+
+func (r *refusal) Error() string {
+	if e, ok := r.answer.body.(errorBody); ok {
+		return fmt.Sprintf("%d: %s", r.answer.status, e.Error)
+	}
+	return strconv.Itoa(r.answer.status)
+}
+
+func refuse(a answer) error { return &refusal{answer: a} }
+
+// answerOf is the answer for a step's error: the refusal's own answer.
+func answerOf(err error) answer {
+	var r *refusal
+	if errors.As(err, &r) {
+		return r.answer
+	}
+	return fail(http.StatusInternalServerError, "internal error")
+}
+
 // ServeHTTP answers one delivery.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	label := noProvider
-	a := s.handle(w, r, &label)
+	label, a := s.handle(w, r)
 	writeAnswer(w, a)
 	requestsTotal.WithLabelValues(label, strconv.Itoa(a.status)).Inc()
 	requestDuration.WithLabelValues(label).Observe(time.Since(start).Seconds())
 }
 
-// handle runs the steps of a delivery; the first that fails answers.
+// handle finds the template a request is for and answers it. It returns
+// the metrics label too: the template's provider, or noProvider when the
+// request was answered before a template was found.
 // Order: path → method → template (404) → readiness (503) → body (413) →
 // signature (401) → payload (400) → ping → match (204) → create (202/200/503).
-func (s *Server) handle(w http.ResponseWriter, r *http.Request, label *string) answer {
-	ns, name, ok := hookPath(r.URL.Path)
-	if !ok {
-		return notFound()
-	}
-	if r.Method != http.MethodPost {
-		a := fail(http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: deliveries are POSTed", r.Method))
-		a.allow = http.MethodPost
-		return a
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) (string, answer) {
+	ns, name, err := route(r)
+	if err != nil {
+		return noProvider, answerOf(err)
 	}
 	log := logf.FromContext(r.Context()).WithValues("namespace", ns, "template", name)
 	ctx := logf.IntoContext(r.Context(), log)
 	now := s.opts.Now()
-
-	tmpl, a := s.template(ctx, ns, name)
-	if tmpl == nil {
-		return a
+	tmpl, err := s.template(ctx, ns, name)
+	if err != nil {
+		return noProvider, answerOf(err)
 	}
+	return providerLabel(tmpl), s.deliver(ctx, w, r, tmpl, now)
+}
+
+// providerLabel is the metrics label of a template's requests.
+func providerLabel(tmpl *v1alpha1.HookTemplate) string {
 	if _, known := providers[tmpl.Spec.Source.Provider]; known {
-		*label = string(tmpl.Spec.Source.Provider)
+		return string(tmpl.Spec.Source.Provider)
 	}
-	prep, a := s.prepare(ctx, tmpl)
-	if prep == nil {
-		return a
-	}
+	return noProvider
+}
 
-	body, err := readBody(w, r, s.opts.MaxBodyBytes)
+// route reads the template's namespace and name from the path of a POST.
+func route(r *http.Request) (ns, name string, err error) {
+	ns, name, ok := hookPath(r.URL.Path)
+	if !ok {
+		return "", "", refuse(notFound())
+	}
+	if r.Method != http.MethodPost {
+		a := fail(http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: deliveries are POSTed", r.Method))
+		a.allow = http.MethodPost
+		return "", "", refuse(a)
+	}
+	return ns, name, nil
+}
+
+// deliver answers a delivery to a template that exists: it takes the
+// delivery in, matches it and stores its run (or, in a dry run, tells what
+// would have happened).
+func (s *Server) deliver(ctx context.Context, w http.ResponseWriter, r *http.Request, tmpl *v1alpha1.HookTemplate, now time.Time) answer {
+	prep, err := s.prepare(ctx, tmpl)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.opts.MaxBodyBytes))
-		}
-		return fail(http.StatusBadRequest, "could not read body")
+		return answerOf(err)
 	}
-
-	in := &verifyInput{
-		header:    r.Header,
-		body:      body,
-		keys:      prep.keys,
-		allowSHA1: tmpl.Spec.Source.AllowSHA1,
-		now:       now,
-		tolerance: prep.tolerance,
-	}
-	if err := prep.provider.verify(in); err != nil {
-		signatureFailuresTotal.WithLabelValues(*label).Inc()
-		log.Info("delivery rejected", "reason", err.Error())
-		return fail(http.StatusUnauthorized, err.Error())
-	}
-
-	ev, err := prep.provider.normalise(r.Header, body)
+	ev, err := s.receive(ctx, w, r, tmpl, prep, now)
 	if err != nil {
-		return fail(http.StatusBadRequest, "malformed payload: "+err.Error())
+		return answerOf(err)
 	}
+	log := logf.FromContext(ctx)
 	if ev.ping {
 		log.Info("ping answered")
 		return answer{status: http.StatusOK, body: map[string]string{"ping": "ok"}}
@@ -172,26 +192,75 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, label *string) a
 		log.V(1).Info("delivery ignored", "reason", result.Reason, "delivery", chosen.delivery.ID)
 		return answer{status: http.StatusNoContent, reason: result.Reason}
 	}
+	run, err := s.newRun(ctx, tmpl, prep, ev, chosen.delivery, now)
+	if err != nil {
+		return answerOf(err)
+	}
+	if dryRun {
+		return answer{status: http.StatusOK, body: DryRunAnswer{
+			DryRun:    true,
+			WouldRun:  result.Matched,
+			Suspended: tmpl.Spec.Suspend,
+			Match:     result,
+			Run:       run.Name,
+			Delivery:  run.Spec.Delivery,
+			Params:    run.Spec.Params,
+			Env:       s.opts.RunEnv(tmpl, run),
+		}}
+	}
+	return s.create(ctx, run)
+}
 
+// receive reads the body, verifies the sender and normalises the payload.
+func (s *Server) receive(ctx context.Context, w http.ResponseWriter, r *http.Request, tmpl *v1alpha1.HookTemplate, prep *prepared, now time.Time) (*event, error) {
+	body, err := readBody(w, r, s.opts.MaxBodyBytes)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, refuse(fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.opts.MaxBodyBytes)))
+		}
+		return nil, refuse(fail(http.StatusBadRequest, "could not read body"))
+	}
+	in := &verifyInput{
+		header:    r.Header,
+		body:      body,
+		keys:      prep.keys,
+		allowSHA1: tmpl.Spec.Source.AllowSHA1,
+		now:       now,
+		tolerance: prep.tolerance,
+	}
+	if err := prep.provider.verify(in); err != nil {
+		signatureFailuresTotal.WithLabelValues(providerLabel(tmpl)).Inc()
+		logf.FromContext(ctx).Info("delivery rejected", "reason", err.Error())
+		return nil, refuse(fail(http.StatusUnauthorized, err.Error()))
+	}
+	ev, err := prep.provider.normalise(r.Header, body)
+	if err != nil {
+		return nil, refuse(fail(http.StatusBadRequest, "malformed payload: "+err.Error()))
+	}
+	return ev, nil
+}
+
+// newRun is the HookRun of a delivery: its params evaluated, its fields
+// within the CRD's limits, owned by the template.
+func (s *Server) newRun(ctx context.Context, tmpl *v1alpha1.HookTemplate, prep *prepared, ev *event, d v1alpha1.Delivery, now time.Time) (*v1alpha1.HookRun, error) {
 	var params map[string]string
 	if prep.params.Len() > 0 {
 		doc, err := prep.params.decodeValid(ev.document)
 		if err != nil {
-			return fail(http.StatusBadRequest, "malformed payload: "+err.Error())
+			return nil, refuse(fail(http.StatusBadRequest, "malformed payload: "+err.Error()))
 		}
 		params = prep.params.evaluate(doc)
 	}
-	d := chosen.delivery
 	received := metav1.NewTime(now.UTC().Truncate(time.Second))
 	d.ReceivedAt = &received
 	if err := checkLimits(d, params); err != nil {
-		return fail(http.StatusBadRequest, err.Error())
+		return nil, refuse(fail(http.StatusBadRequest, err.Error()))
 	}
-
 	run := &v1alpha1.HookRun{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      RunName(tmpl.Name, d.ID),
-			Namespace: ns,
+			Namespace: tmpl.Namespace,
 			Labels:    map[string]string{v1alpha1.LabelTemplate: tmpl.Name},
 		},
 		Spec: v1alpha1.HookRunSpec{
@@ -201,44 +270,31 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, label *string) a
 		},
 	}
 	if err := controllerutil.SetControllerReference(tmpl, run, s.scheme); err != nil {
-		log.Error(err, "set owner of HookRun")
-		return fail(http.StatusInternalServerError, "internal error")
+		logf.FromContext(ctx).Error(err, "set owner of HookRun")
+		return nil, refuse(fail(http.StatusInternalServerError, "internal error"))
 	}
-
-	if dryRun {
-		return answer{status: http.StatusOK, body: DryRunAnswer{
-			DryRun:    true,
-			WouldRun:  result.Matched,
-			Suspended: tmpl.Spec.Suspend,
-			Match:     result,
-			Run:       run.Name,
-			Delivery:  d,
-			Params:    params,
-			Env:       s.opts.RunEnv(tmpl, run),
-		}}
-	}
-	return s.create(ctx, run)
+	return run, nil
 }
 
 // template reads the HookTemplate from the cache.
-func (s *Server) template(ctx context.Context, ns, name string) (*v1alpha1.HookTemplate, answer) {
+func (s *Server) template(ctx context.Context, ns, name string) (*v1alpha1.HookTemplate, error) {
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	tmpl := &v1alpha1.HookTemplate{}
 	if err := s.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, tmpl); err != nil {
 		if apierrors.IsNotFound(err) {
 			logf.FromContext(ctx).V(1).Info("no such template")
-			return nil, notFound()
+			return nil, refuse(notFound())
 		}
 		logf.FromContext(ctx).Error(err, "read HookTemplate")
-		return nil, fail(http.StatusServiceUnavailable, "template unavailable; try again later")
+		return nil, refuse(fail(http.StatusServiceUnavailable, "template unavailable; try again later"))
 	}
 	if tmpl.DeletionTimestamp != nil {
 		// Its runs are about to be garbage-collected with it.
 		logf.FromContext(ctx).V(1).Info("template is being deleted")
-		return nil, notFound()
+		return nil, refuse(notFound())
 	}
-	return tmpl, answer{}
+	return tmpl, nil
 }
 
 // prepared is a template judged able to take deliveries.
@@ -253,36 +309,36 @@ type prepared struct {
 // deliveries: its status may not have been written yet. Anything missing
 // fails closed with 503. The body names the kind of problem, never the
 // Secret; the log has the details.
-func (s *Server) prepare(ctx context.Context, tmpl *v1alpha1.HookTemplate) (*prepared, answer) {
+func (s *Server) prepare(ctx context.Context, tmpl *v1alpha1.HookTemplate) (*prepared, error) {
 	log := logf.FromContext(ctx)
-	notReady := func(what string, err error) (*prepared, answer) {
+	notReady := func(what string, err error) error {
 		log.Info("template not ready", "problem", what, "error", err.Error())
-		return nil, fail(http.StatusServiceUnavailable, "template not ready: "+what)
+		return refuse(fail(http.StatusServiceUnavailable, "template not ready: "+what))
 	}
 	src := tmpl.Spec.Source
 	p, ok := providers[src.Provider]
 	if !ok {
-		return notReady("unknown provider", fmt.Errorf("provider %q", src.Provider))
+		return nil, notReady("unknown provider", fmt.Errorf("provider %q", src.Provider))
 	}
 	if errs := validation.IsValidLabelValue(tmpl.Name); len(errs) > 0 {
-		return notReady("template name is not a valid label value", errors.New(strings.Join(errs, "; ")))
+		return nil, notReady("template name is not a valid label value", errors.New(strings.Join(errs, "; ")))
 	}
 	if err := ValidateMatch(tmpl.Spec.Match); err != nil {
-		return notReady("invalid match", err)
+		return nil, notReady("invalid match", err)
 	}
 	params, err := CompileParams(tmpl.Spec.Params)
 	if err != nil {
-		return notReady("invalid params", err)
+		return nil, notReady("invalid params", err)
 	}
 	keys, err := s.secretKeys(ctx, tmpl)
 	if err != nil {
-		return notReady("webhook secret unavailable", err)
+		return nil, notReady("webhook secret unavailable", err)
 	}
 	tolerance := s.opts.SignatureTolerance
 	if t := src.SignatureTolerance; t != nil && t.Duration > 0 {
 		tolerance = t.Duration
 	}
-	return &prepared{provider: p, keys: keys, params: params, tolerance: tolerance}, answer{}
+	return &prepared{provider: p, keys: keys, params: params, tolerance: tolerance}, nil
 }
 
 // secretKeys reads the template's secret (and the previous one, during a
