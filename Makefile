@@ -26,6 +26,7 @@ help: ## Show this help.
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	go run ./hack/crdpatch config/crd/bases
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
@@ -122,6 +123,10 @@ undeploy: ## Remove hookrun from the cluster.
 .PHONY: run
 run: manifests generate ## Run the manager against $$KUBECONFIG (or the local cluster).
 	hack/run.sh
+
+.PHONY: samples
+samples: ## Apply config/samples to the cluster (on the local cluster: the config/samples/local overlay).
+	hack/samples.sh
 
 .PHONY: cluster-up
 cluster-up: ## Start the local single-node cluster (builds it on first use).

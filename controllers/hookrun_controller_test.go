@@ -304,9 +304,10 @@ func TestInvalidTemplatesAreRefused(t *testing.T) {
 		{name: "unknown provider", mutate: func(h *hooksv1alpha1.HookTemplate) { h.Spec.Source.Provider = "svn" }, message: "spec.source.provider"},
 		{name: "unknown concurrency policy", mutate: func(h *hooksv1alpha1.HookTemplate) { h.Spec.Concurrency.Policy = "Sometimes" }, message: "spec.concurrency.policy"},
 		{name: "no image", mutate: func(h *hooksv1alpha1.HookTemplate) { h.Spec.Run.Image = "" }, message: "run.image is required"},
-		{name: "podTemplate without containers", mutate: func(h *hooksv1alpha1.HookTemplate) {
-			h.Spec.Run.PodTemplate = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{}}}
-		}, message: "containers must not be empty"},
+		{name: "podTemplate without containers and no image", mutate: func(h *hooksv1alpha1.HookTemplate) {
+			h.Spec.Run.Image = ""
+			h.Spec.Run.PodTemplate = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{HostNetwork: true}}
+		}, message: "run.image is required"},
 		{name: "param in the reserved HOOK_ namespace", mutate: func(h *hooksv1alpha1.HookTemplate) {
 			h.Spec.Params = []hooksv1alpha1.ParamSpec{{Name: "HOOK_REF", Path: "{.ref}"}}
 		}, message: "reserved"},

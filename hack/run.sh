@@ -8,6 +8,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+source hack/wait.sh
 
 WEBHOOK_PORT=${WEBHOOK_PORT:-8080}
 DEMO_NS=${DEMO_NS:-hookrun-demo}
@@ -26,7 +27,9 @@ log "cluster: $(kubectl config current-context 2>/dev/null || echo "$KUBECONFIG"
 
 log "installing CRDs"
 kubectl apply --server-side --force-conflicts -f config/crd/bases >/dev/null
-kubectl wait --for=condition=Established --timeout=60s crd/hooktemplates.hooks.hookrun.dev crd/hookruns.hooks.hookrun.dev >/dev/null
+for crd in hooktemplates.hooks.hookrun.dev hookruns.hooks.hookrun.dev; do
+	wait_for_condition 60 Established "crd/$crd"
+done
 
 log "applying the demo template in namespace $DEMO_NS"
 kubectl create namespace "$DEMO_NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null

@@ -184,7 +184,7 @@ type HookRunStatus struct {
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=hr,categories=hookrun
+// +kubebuilder:resource:shortName=hr,categories=hooks
 // +kubebuilder:printcolumn:name="Template",type=string,JSONPath=`.spec.templateRef.name`
 // +kubebuilder:printcolumn:name="Event",type=string,JSONPath=`.spec.delivery.event`
 // +kubebuilder:printcolumn:name="Ref",type=string,JSONPath=`.spec.delivery.ref`

@@ -155,7 +155,7 @@ type ParamSpec struct {
 }
 
 // RunSpec describes the container that runs for each delivery.
-// +kubebuilder:validation:XValidation:rule="has(self.image) || (has(self.podTemplate) && has(self.podTemplate.spec) && self.podTemplate.spec.containers.exists(c, c.name == 'run' && has(c.image) && size(c.image) > 0))",message="run.image is required (or a container named run with an image in run.podTemplate)"
+// +kubebuilder:validation:XValidation:rule="has(self.image) || (has(self.podTemplate) && has(self.podTemplate.spec) && has(self.podTemplate.spec.containers) && self.podTemplate.spec.containers.exists(c, c.name == 'run' && has(c.image) && size(c.image) > 0))",message="run.image is required (or a container named run with an image in run.podTemplate)"
 type RunSpec struct {
 	// Image of the container that runs the shell command.
 	// +optional
@@ -199,9 +199,11 @@ type RunSpec struct {
 	// PodTemplate is the base pod: its volumes, node selection, tolerations,
 	// hostNetwork, security context and extra containers are kept; a container
 	// named `run` in it is merged with the fields above (those win).
-	// restartPolicy is always Never.
+	// restartPolicy is always Never. `spec.containers` is optional here (unlike
+	// in a Pod): a podTemplate that only sets pod-level fields such as
+	// hostNetwork or nodeSelector is enough; hack/crdpatch
+	// drops it from the generated schema's required list.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="!has(self.spec) || size(self.spec.containers) > 0",message="run.podTemplate.spec.containers must not be empty: add a container named run (or leave podTemplate out)"
 	PodTemplate *corev1.PodTemplateSpec `json:"podTemplate,omitempty"`
 }
 
@@ -319,18 +321,21 @@ type HookTemplateStatus struct {
 	// +optional
 	LastRun *LastRun `json:"lastRun,omitempty"`
 
-	// ActiveRuns counts runs that are running now.
+	// ActiveRuns counts runs that are running now. The default makes
+	// `kubectl get ht -o wide` show 0 before any status patch has set it.
 	// +optional
+	// +kubebuilder:default=0
 	ActiveRuns int32 `json:"activeRuns"`
 
 	// QueuedRuns counts runs waiting for their turn.
 	// +optional
+	// +kubebuilder:default=0
 	QueuedRuns int32 `json:"queuedRuns"`
 }
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=ht,categories=hookrun
+// +kubebuilder:resource:shortName=ht,categories=hooks
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="HookTemplate names are at most 63 characters: the name is the hooks.hookrun.dev/template label of every run"
 // +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.source.provider`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
