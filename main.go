@@ -128,10 +128,8 @@ func run(opts options) error {
 		return err
 	}
 	if err := (&controllers.HookTemplateReconciler{
-		Client:         mgr.GetClient(),
-		Recorder:       mgr.GetEventRecorder("hookrun"),
-		ValidateParams: validateParams,
-		ValidateMatch:  webhookserver.ValidateMatch,
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("hookrun"),
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -197,10 +195,4 @@ func notStopping(ctx context.Context) healthz.Checker {
 		}
 		return nil
 	}
-}
-
-// validateParams is the webhook server's param compilation, as a check.
-func validateParams(params []hooksv1alpha1.ParamSpec) error {
-	_, err := webhookserver.CompileParams(params)
-	return err
 }

@@ -78,38 +78,35 @@ func needsAdmission(tmpl *hooksv1alpha1.HookTemplate) bool {
 }
 
 // admit applies the template's concurrency policy and suspend flag to a run
-// that has no Job yet. true means: create the Job now. The caller holds the
-// template's lock until the Job exists.
-func (r *HookRunReconciler) admit(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (bool, error) {
+// that has no Job yet, and stops the runs a Replace supersedes. The caller
+// holds the template's lock until the Job exists.
+func (r *HookRunReconciler) admit(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (decision, error) {
 	if !needsAdmission(tmpl) {
-		return true, nil
+		return decision{action: actionStart}, nil
 	}
 	group := groupKey(tmpl, run)
 	state, err := r.groupState(ctx, tmpl, run, group)
 	if err != nil {
-		return false, err
+		return decision{}, err
 	}
 	d := decide(tmpl.Spec.Concurrency, tmpl.Spec.Suspend, run.Name, state)
-	switch d.action {
-	case actionQueue:
-		run.Status.Phase, run.Status.Reason, run.Status.QueuePosition = hooksv1alpha1.PhaseQueued, d.reason, d.position
-		run.Status.Message = queuedMessage(tmpl, d)
-		r.setSucceededCondition(run)
-		return false, nil
-	case actionSkip:
-		message := "another run of the group is active"
-		if d.reason == hooksv1alpha1.ReasonSuperseded {
-			message = "a newer delivery of the group superseded this run"
-		}
-		r.finish(run, hooksv1alpha1.PhaseSkipped, d.reason, message)
-		return false, nil
-	}
-	for _, name := range d.cancel {
-		if err := r.supersede(ctx, run.Namespace, name, run.Name); err != nil {
-			return false, err
+	if d.action == actionStart {
+		for _, name := range d.cancel {
+			if err := r.supersede(ctx, run.Namespace, name, run.Name); err != nil {
+				return decision{}, err
+			}
 		}
 	}
-	return true, nil
+	return d, nil
+}
+
+// skipped is how admission's skip ends a run.
+func skipped(d decision) ending {
+	message := "another run of the group is active"
+	if d.reason == hooksv1alpha1.ReasonSuperseded {
+		message = "a newer delivery of the group superseded this run"
+	}
+	return ending{phase: hooksv1alpha1.PhaseSkipped, reason: d.reason, message: message}
 }
 
 // queuedMessage says where a queued run stands.
@@ -213,8 +210,9 @@ func isWaiting(run *hooksv1alpha1.HookRun) bool {
 }
 
 // supersede ends an active run Cancelled/Superseded and stops its Job. The
-// run's status is written first, with an optimistic lock, so that its own
-// reconcile sees "cancelled" rather than "Job deleted by hand".
+// run's status is written first, through the same writer as the run's own
+// reconcile (optimistic lock, Event, metrics), so that its own reconcile
+// sees "cancelled" rather than "Job deleted by hand".
 func (r *HookRunReconciler) supersede(ctx context.Context, namespace, name, by string) error {
 	victim := &hooksv1alpha1.HookRun{}
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, victim); err != nil {
@@ -225,11 +223,10 @@ func (r *HookRunReconciler) supersede(ctx context.Context, namespace, name, by s
 	}
 	if !victim.Status.Phase.IsFinished() {
 		orig := victim.DeepCopy()
-		r.finish(victim, hooksv1alpha1.PhaseCancelled, hooksv1alpha1.ReasonSuperseded, "replaced by the newer run "+by)
-		if err := r.Status().Patch(ctx, victim, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		r.finish(victim, ending{phase: hooksv1alpha1.PhaseCancelled, reason: hooksv1alpha1.ReasonSuperseded, message: "replaced by the newer run " + by})
+		if err := r.writeStatus(ctx, orig.ResourceVersion, orig, victim); err != nil {
 			return fmt.Errorf("cancel superseded HookRun %s: %w", name, err)
 		}
-		r.recordPhase(ctx, orig, victim)
 	}
 	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: JobName(victim)}}
 	logf.FromContext(ctx).Info("stopping superseded run", "superseded", name)

@@ -25,9 +25,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -59,6 +57,7 @@ type HookRunReconciler struct {
 	MaxConcurrentReconciles int
 
 	templateLocks keyedMutex
+	written       ownWrites
 }
 
 // +kubebuilder:rbac:groups=hooks.hookrun.dev,resources=hookruns,verbs=get;list;watch;update;patch;delete
@@ -70,97 +69,165 @@ type HookRunReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=list
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile reads the run, decides its next step and patches its status once.
-func (r *HookRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	run := &hooksv1alpha1.HookRun{}
-	if err := r.Get(ctx, req.NamespacedName, run); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+// Reconcile reads the run, decides its next step and writes its status once.
+func (r *HookRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	run, done, err := r.getRun(ctx, req.NamespacedName)
+	if err != nil || done {
+		return ctrl.Result{}, err
 	}
-	if run.Status.Phase.IsFinished() {
-		return ctrl.Result{}, nil
-	}
-
+	read := run.ResourceVersion
 	orig := run.DeepCopy()
-	defer func() {
-		if err := r.patchStatus(ctx, orig, run); err != nil {
-			retErr = errors.Join(retErr, err)
-		}
-	}()
 	r.initStatus(run)
+	// step returns with the template's lock released: the next run of the
+	// group may decide while this one's status is written.
+	stepErr := r.step(ctx, orig, run)
+	return ctrl.Result{}, errors.Join(stepErr, r.writeStatus(ctx, read, orig, run))
+}
 
-	job, jobGone, err := r.getJob(ctx, run)
-	if err != nil || run.Status.Phase.IsFinished() {
-		return ctrl.Result{}, err
+// getRun reads the run from the cache, or from this manager's own last
+// write when the cache does not show it yet (ownWrites). done is true when
+// there is nothing to do: the run is gone or has ended.
+func (r *HookRunReconciler) getRun(ctx context.Context, key types.NamespacedName) (run *hooksv1alpha1.HookRun, done bool, err error) {
+	cached := &hooksv1alpha1.HookRun{}
+	if err := r.Get(ctx, key, cached); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.forget(key)
+			return nil, true, nil
+		}
+		return nil, true, fmt.Errorf("get HookRun %s: %w", key, err)
 	}
+	run, ended := r.written.freshest(cached)
+	return run, ended || run.Status.Phase.IsFinished(), nil
+}
+
+// step carries the run one step further: it mirrors the run's Job, or ends
+// the run, or admits it and creates its Job. It changes only run.Status
+// (and, for a run created by hand, orig's and run's metadata: see
+// resolveTemplate).
+func (r *HookRunReconciler) step(ctx context.Context, orig, run *hooksv1alpha1.HookRun) error {
+	job, state, err := r.getJob(ctx, run)
+	if err != nil {
+		return err
+	}
+	var end *ending
 	switch {
+	case state == jobForeign:
+		end = jobConflict(JobName(run))
 	case run.Spec.Cancel:
-		return ctrl.Result{}, r.cancel(ctx, run, job)
-	case job != nil && !jobBeingDeleted(job):
-		return ctrl.Result{}, r.mirrorJob(ctx, run, job)
-	case job != nil, jobGone:
-		r.finish(run, hooksv1alpha1.PhaseFailed, hooksv1alpha1.ReasonJobDeleted,
-			fmt.Sprintf("Job %s was deleted before it finished", JobName(run)))
-		return ctrl.Result{}, nil
+		if end, err = r.cancel(ctx, job); err != nil {
+			return err
+		}
+	case state == jobLive:
+		return r.mirrorJob(ctx, run, job)
+	case state == jobGone:
+		end = failed(hooksv1alpha1.ReasonJobDeleted, fmt.Sprintf("Job %s was deleted before it finished", JobName(run)))
+	}
+	if end != nil {
+		r.finish(run, *end)
+		return nil
 	}
 
-	tmpl, err := r.resolveTemplate(ctx, run)
-	if err != nil || tmpl == nil {
-		return ctrl.Result{}, err
+	tmpl, end, err := r.resolveTemplate(ctx, orig, run)
+	if err != nil {
+		return err
 	}
+	if end != nil {
+		r.finish(run, *end)
+		return nil
+	}
+	started, err := r.start(ctx, tmpl, run)
+	switch {
+	case err != nil:
+		return err
+	case started.end != nil:
+		r.finish(run, *started.end)
+	case started.decision.action == actionQueue:
+		queue(run, started.decision, queuedMessage(tmpl, started.decision))
+	case started.decision.action == actionSkip:
+		r.finish(run, skipped(started.decision))
+	default:
+		return r.mirrorJob(ctx, run, started.job)
+	}
+	return nil
+}
+
+// startResult is what start decided for a run without a Job.
+type startResult struct {
+	// decision is admission's: start, queue or skip.
+	decision decision
+	// job is the run's Job, created or found, when the decision was start.
+	job *batchv1.Job
+	// end is set when creating the Job ended the run.
+	end *ending
+}
+
+// start admits a run that has no Job and creates its Job when admission
+// says so. The template's lock is held from the decision until the Job
+// exists, and released before start returns.
+func (r *HookRunReconciler) start(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (startResult, error) {
 	if needsAdmission(tmpl) {
 		unlock := r.templateLocks.lock(run.Namespace + "/" + tmpl.Name)
 		defer unlock()
 	}
-	start, err := r.admit(ctx, tmpl, run)
-	if err != nil || !start {
-		return ctrl.Result{}, err
+	d, err := r.admit(ctx, tmpl, run)
+	if err != nil || d.action != actionStart {
+		return startResult{decision: d}, err
 	}
-	job, err = r.ensureJob(ctx, tmpl, run)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, r.mirrorJob(ctx, run, job)
+	job, end, err := r.ensureJob(ctx, tmpl, run)
+	return startResult{decision: d, job: job, end: end}, err
 }
 
-// initStatus fills what every run shows from its first reconcile on.
-func (r *HookRunReconciler) initStatus(run *hooksv1alpha1.HookRun) {
-	if run.Status.Phase == "" {
-		run.Status.Phase = hooksv1alpha1.PhasePending
-		run.Status.Reason = hooksv1alpha1.ReasonPending
-	}
-	sha := run.Spec.Delivery.SHA
-	if len(sha) > 7 {
-		sha = sha[:7]
-	}
-	run.Status.ShortSHA = sha
-	run.Status.ObservedGeneration = run.Generation
-	r.setSucceededCondition(run)
-}
+// jobState is what getJob found of the run's Job.
+type jobState int
 
-// getJob returns the run's Job from the cache. jobGone is true when the run
-// had a Job and the API server confirms it no longer exists: the cache alone
-// may simply not have seen a Job created a moment ago.
-func (r *HookRunReconciler) getJob(ctx context.Context, run *hooksv1alpha1.HookRun) (job *batchv1.Job, jobGone bool, err error) {
+const (
+	// jobNone: the run has no Job yet.
+	jobNone jobState = iota
+	// jobLive: the run's Job exists and runs or has finished.
+	jobLive
+	// jobGone: the run had a Job and it was deleted before it finished
+	// (the Job returned, if any, is still being deleted).
+	jobGone
+	// jobForeign: a Job of the run's name exists that the run does not
+	// control.
+	jobForeign
+)
+
+// getJob returns the run's Job from the cache and what state it is in. A
+// Job that the run had and the cache no longer shows is confirmed gone with
+// the API server: the cache alone may simply not have seen a Job created a
+// moment ago.
+func (r *HookRunReconciler) getJob(ctx context.Context, run *hooksv1alpha1.HookRun) (*batchv1.Job, jobState, error) {
 	key := types.NamespacedName{Namespace: run.Namespace, Name: JobName(run)}
-	job = &batchv1.Job{}
-	err = r.Get(ctx, key, job)
-	if err == nil {
-		return r.requireOwned(run, job)
-	}
-	if !apierrors.IsNotFound(err) {
-		return nil, false, fmt.Errorf("get Job %s: %w", key, err)
-	}
-	if run.Status.JobName == "" {
-		return nil, false, nil
-	}
-	err = r.APIReader.Get(ctx, key, job)
+	job := &batchv1.Job{}
+	err := r.Get(ctx, key, job)
 	switch {
+	case apierrors.IsNotFound(err) && run.Status.JobName == "":
+		return nil, jobNone, nil
 	case apierrors.IsNotFound(err):
-		return nil, true, nil
+		err = r.APIReader.Get(ctx, key, job)
+		if apierrors.IsNotFound(err) {
+			return nil, jobGone, nil
+		}
+		if err != nil {
+			return nil, jobNone, fmt.Errorf("get Job %s from the API server: %w", key, err)
+		}
 	case err != nil:
-		return nil, false, fmt.Errorf("get Job %s from the API server: %w", key, err)
+		return nil, jobNone, fmt.Errorf("get Job %s: %w", key, err)
 	}
-	return r.requireOwned(run, job)
+	switch {
+	case !metav1.IsControlledBy(job, run):
+		return nil, jobForeign, nil
+	case jobBeingDeleted(job):
+		return job, jobGone, nil
+	}
+	return job, jobLive, nil
+}
+
+// jobConflict ends a run whose Job's name is taken by a Job it does not
+// control: hookrun never adopts or overwrites somebody else's Job.
+func jobConflict(name string) *ending {
+	return failed(hooksv1alpha1.ReasonJobConflict, fmt.Sprintf("a Job named %s exists and is not controlled by this HookRun", name))
 }
 
 // jobBeingDeleted is true for a Job that somebody deleted before it
@@ -170,34 +237,23 @@ func jobBeingDeleted(job *batchv1.Job) bool {
 	return job.DeletionTimestamp != nil && !outcomeOf(job).phase.IsFinished()
 }
 
-// requireOwned refuses a Job of the run's name that the run does not control:
-// hookrun never adopts or overwrites somebody else's Job.
-func (r *HookRunReconciler) requireOwned(run *hooksv1alpha1.HookRun, job *batchv1.Job) (*batchv1.Job, bool, error) {
-	if metav1.IsControlledBy(job, run) {
-		return job, false, nil
-	}
-	r.finish(run, hooksv1alpha1.PhaseFailed, hooksv1alpha1.ReasonJobConflict,
-		fmt.Sprintf("a Job named %s exists and is not controlled by this HookRun", job.Name))
-	return nil, false, nil
-}
-
-// resolveTemplate returns the run's template, or nil after failing the run
-// when the template does not exist. It also makes a run created by hand look
-// like one from the webhook server: labelled and owned by its template, so
-// history and garbage collection treat both alike.
-func (r *HookRunReconciler) resolveTemplate(ctx context.Context, run *hooksv1alpha1.HookRun) (*hooksv1alpha1.HookTemplate, error) {
+// resolveTemplate returns the run's template, or an ending when the
+// template does not exist. It also makes a run created by hand look like
+// one from the webhook server: labelled and owned by its template, so that
+// history and garbage collection treat both alike. That metadata patch
+// moves the run's resourceVersion: orig follows, so that the status patch
+// locks on the version that patch returned, not on the one read before.
+func (r *HookRunReconciler) resolveTemplate(ctx context.Context, orig, run *hooksv1alpha1.HookRun) (*hooksv1alpha1.HookTemplate, *ending, error) {
 	tmpl := &hooksv1alpha1.HookTemplate{}
 	key := types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.TemplateRef.Name}
 	if err := r.Get(ctx, key, tmpl); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.finish(run, hooksv1alpha1.PhaseFailed, hooksv1alpha1.ReasonTemplateNotFound,
-				fmt.Sprintf("HookTemplate %s not found", key))
-			return nil, nil
+			return nil, failed(hooksv1alpha1.ReasonTemplateNotFound, fmt.Sprintf("HookTemplate %s not found", key)), nil
 		}
-		return nil, fmt.Errorf("get HookTemplate %s: %w", key, err)
+		return nil, nil, fmt.Errorf("get HookTemplate %s: %w", key, err)
 	}
 	if run.Labels[hooksv1alpha1.LabelTemplate] == tmpl.Name && metav1.IsControlledBy(run, tmpl) {
-		return tmpl, nil
+		return tmpl, nil, nil
 	}
 	meta := &hooksv1alpha1.HookRun{ObjectMeta: *run.ObjectMeta.DeepCopy(), TypeMeta: run.TypeMeta}
 	base := meta.DeepCopy()
@@ -207,59 +263,54 @@ func (r *HookRunReconciler) resolveTemplate(ctx context.Context, run *hooksv1alp
 	meta.Labels[hooksv1alpha1.LabelTemplate] = tmpl.Name
 	if metav1.GetControllerOf(meta) == nil {
 		if err := controllerutil.SetControllerReference(tmpl, meta, r.Scheme); err != nil {
-			return nil, fmt.Errorf("set owner of HookRun %s: %w", run.Name, err)
+			return nil, nil, fmt.Errorf("set owner of HookRun %s: %w", run.Name, err)
 		}
 	}
 	if err := r.Patch(ctx, meta, client.MergeFrom(base)); err != nil {
-		return nil, fmt.Errorf("label HookRun %s with its template: %w", run.Name, err)
+		return nil, nil, fmt.Errorf("label HookRun %s with its template: %w", run.Name, err)
 	}
-	run.Labels, run.OwnerReferences = meta.Labels, meta.OwnerReferences
-	return tmpl, nil
+	for _, obj := range []*hooksv1alpha1.HookRun{orig, run} {
+		obj.Labels, obj.OwnerReferences, obj.ResourceVersion = meta.Labels, meta.OwnerReferences, meta.ResourceVersion
+	}
+	return tmpl, nil, nil
 }
 
 // ensureJob creates the run's Job. The Job's name is derived from the run,
 // so a repeated create (a second reconcile, a restarted manager, a stale
-// cache) hits AlreadyExists and finds the Job that is already there.
-func (r *HookRunReconciler) ensureJob(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (*batchv1.Job, error) {
+// cache) hits AlreadyExists and finds the Job that is already there. A Job
+// the API server refuses, or one of the same name that the run does not
+// control, ends the run.
+func (r *HookRunReconciler) ensureJob(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (*batchv1.Job, *ending, error) {
 	job := BuildJob(tmpl, run)
 	job.Labels[hooksv1alpha1.LabelGroup] = groupLabel(groupKey(tmpl, run))
 	if err := controllerutil.SetControllerReference(run, job, r.Scheme); err != nil {
-		return nil, fmt.Errorf("set owner of Job %s: %w", job.Name, err)
+		return nil, nil, fmt.Errorf("set owner of Job %s: %w", job.Name, err)
 	}
 	err := r.Create(ctx, job)
 	switch {
 	case err == nil:
-		logf.FromContext(ctx).Info("created Job", "job", job.Name)
-		observeQueueWait(run, r.Now())
-		r.Recorder.Eventf(run, job, corev1.EventTypeNormal, hooksv1alpha1.EventJobCreated, "CreateJob", "Created Job %s", job.Name)
+		logf.FromContext(ctx).V(1).Info("created Job", "job", job.Name)
 	case apierrors.IsAlreadyExists(err):
 		existing := &batchv1.Job{}
 		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(job), existing); err != nil {
-			return nil, fmt.Errorf("get existing Job %s: %w", job.Name, err)
+			return nil, nil, fmt.Errorf("get existing Job %s: %w", job.Name, err)
+		}
+		if !metav1.IsControlledBy(existing, run) {
+			return nil, jobConflict(existing.Name), nil
 		}
 		job = existing
-		if !metav1.IsControlledBy(job, run) {
-			r.finish(run, hooksv1alpha1.PhaseFailed, hooksv1alpha1.ReasonJobConflict,
-				fmt.Sprintf("a Job named %s exists and is not controlled by this HookRun", job.Name))
-			return nil, nil
-		}
 	case apierrors.IsInvalid(err):
 		// The template produced a Job the API server refuses (e.g. a bad
 		// podTemplate). Retrying cannot help: fail the run with the reason.
-		r.finish(run, hooksv1alpha1.PhaseFailed, hooksv1alpha1.ReasonInvalidTemplate, err.Error())
-		return nil, nil
+		return nil, failed(hooksv1alpha1.ReasonInvalidTemplate, err.Error()), nil
 	default:
-		return nil, fmt.Errorf("create Job %s: %w", job.Name, err)
+		return nil, nil, fmt.Errorf("create Job %s: %w", job.Name, err)
 	}
-	run.Status.JobName = job.Name
-	return job, nil
+	return job, nil, nil
 }
 
 // mirrorJob copies the Job's outcome into the run's status.
 func (r *HookRunReconciler) mirrorJob(ctx context.Context, run *hooksv1alpha1.HookRun, job *batchv1.Job) error {
-	if job == nil {
-		return nil
-	}
 	out := outcomeOf(job)
 	run.Status.JobName = job.Name
 	run.Status.QueuePosition = 0
@@ -270,8 +321,7 @@ func (r *HookRunReconciler) mirrorJob(ctx context.Context, run *hooksv1alpha1.Ho
 		run.Status.StartTime = out.startTime
 	}
 	if !out.phase.IsFinished() {
-		run.Status.Phase, run.Status.Reason, run.Status.Message = out.phase, out.reason, ""
-		r.setSucceededCondition(run)
+		setPhase(run, out.phase, out.reason, "")
 		return nil
 	}
 
@@ -291,7 +341,7 @@ func (r *HookRunReconciler) mirrorJob(ctx context.Context, run *hooksv1alpha1.Ho
 		}
 	}
 	run.Status.CompletionTime = out.completionTime
-	r.finish(run, out.phase, out.reason, message)
+	r.finish(run, ending{phase: out.phase, reason: out.reason, message: message})
 	return nil
 }
 
@@ -307,13 +357,12 @@ func (r *HookRunReconciler) lastAttemptResult(ctx context.Context, run *hooksv1a
 	return lastRunContainerResult(pods.Items), nil
 }
 
-// cancel stops the run's Job, if any, and ends the run Cancelled.
-func (r *HookRunReconciler) cancel(ctx context.Context, run *hooksv1alpha1.HookRun, job *batchv1.Job) error {
+// cancel stops the run's Job, if any: the run ends Cancelled.
+func (r *HookRunReconciler) cancel(ctx context.Context, job *batchv1.Job) (*ending, error) {
 	if err := r.deleteJob(ctx, job); err != nil {
-		return err
+		return nil, err
 	}
-	r.finish(run, hooksv1alpha1.PhaseCancelled, hooksv1alpha1.ReasonCancelledByUser, "cancelled by setting spec.cancel")
-	return nil
+	return &ending{phase: hooksv1alpha1.PhaseCancelled, reason: hooksv1alpha1.ReasonCancelledByUser, message: "cancelled by setting spec.cancel"}, nil
 }
 
 // deleteJob deletes a Job in the foreground so that its pods stop first.
@@ -326,89 +375,6 @@ func (r *HookRunReconciler) deleteJob(ctx context.Context, job *batchv1.Job) err
 		return fmt.Errorf("delete Job %s: %w", job.Name, err)
 	}
 	return nil
-}
-
-// finish ends the run in a final phase.
-func (r *HookRunReconciler) finish(run *hooksv1alpha1.HookRun, phase hooksv1alpha1.HookRunPhase, reason, message string) {
-	run.Status.Phase, run.Status.Reason, run.Status.Message = phase, reason, message
-	run.Status.QueuePosition = 0
-	if run.Status.CompletionTime == nil {
-		now := metav1.NewTime(r.Now())
-		run.Status.CompletionTime = &now
-	}
-	r.setSucceededCondition(run)
-}
-
-// setSucceededCondition derives the Succeeded condition from the phase.
-func (r *HookRunReconciler) setSucceededCondition(run *hooksv1alpha1.HookRun) {
-	status := metav1.ConditionUnknown
-	switch run.Status.Phase {
-	case hooksv1alpha1.PhaseSucceeded:
-		status = metav1.ConditionTrue
-	case hooksv1alpha1.PhaseFailed, hooksv1alpha1.PhaseCancelled, hooksv1alpha1.PhaseSkipped:
-		status = metav1.ConditionFalse
-	}
-	message := run.Status.Message
-	if message == "" {
-		message = "run is " + string(run.Status.Phase)
-	}
-	meta.SetStatusCondition(&run.Status.Conditions, metav1.Condition{
-		Type:               hooksv1alpha1.ConditionSucceeded,
-		Status:             status,
-		Reason:             run.Status.Reason,
-		Message:            message,
-		ObservedGeneration: run.Generation,
-	})
-}
-
-// patchStatus writes the status once, as a patch, and records an Event when
-// the phase changed. A patch that changes the phase carries an optimistic
-// lock: a phase written meanwhile by somebody else (a Replace that cancelled
-// this run) is never overwritten from a stale copy; the conflict retries.
-func (r *HookRunReconciler) patchStatus(ctx context.Context, orig, run *hooksv1alpha1.HookRun) error {
-	if equality.Semantic.DeepEqual(orig.Status, run.Status) {
-		return nil
-	}
-	patch := client.MergeFrom(orig)
-	if orig.Status.Phase != run.Status.Phase {
-		patch = client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
-	}
-	if err := r.Status().Patch(ctx, run, patch); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("patch status of HookRun %s/%s: %w", run.Namespace, run.Name, err)
-	}
-	r.recordPhase(ctx, orig, run)
-	return nil
-}
-
-// recordPhase records a Kubernetes Event and the run metrics when the
-// phase changed. Only the reason goes in the Event: status.message may hold
-// output that does not belong in the cluster's event stream.
-func (r *HookRunReconciler) recordPhase(ctx context.Context, orig, run *hooksv1alpha1.HookRun) {
-	if orig.Status.Phase == run.Status.Phase {
-		return
-	}
-	observePhase(run)
-	reasons := map[hooksv1alpha1.HookRunPhase]string{
-		hooksv1alpha1.PhaseRunning:   hooksv1alpha1.EventRunStarted,
-		hooksv1alpha1.PhaseSucceeded: hooksv1alpha1.EventRunSucceeded,
-		hooksv1alpha1.PhaseFailed:    hooksv1alpha1.EventRunFailed,
-		hooksv1alpha1.PhaseQueued:    hooksv1alpha1.EventRunQueued,
-		hooksv1alpha1.PhaseSkipped:   hooksv1alpha1.EventRunSkipped,
-		hooksv1alpha1.PhaseCancelled: hooksv1alpha1.EventRunCancelled,
-	}
-	reason, ok := reasons[run.Status.Phase]
-	if !ok {
-		return
-	}
-	eventType := corev1.EventTypeNormal
-	if run.Status.Phase == hooksv1alpha1.PhaseFailed {
-		eventType = corev1.EventTypeWarning
-	}
-	r.Recorder.Eventf(run, nil, eventType, reason, string(run.Status.Phase), "Run %s: %s", run.Status.Phase, run.Status.Reason)
-	logf.FromContext(ctx).Info("run phase changed", "run", run.Name, "phase", run.Status.Phase, "reason", run.Status.Reason)
 }
 
 // SetupWithManager registers the reconciler: HookRuns (spec changes only:

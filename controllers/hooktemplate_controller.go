@@ -26,7 +26,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -37,6 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+	"github.com/hookrun/hookrun/webhookserver"
 )
 
 // HookTemplateReconciler keeps a template's status: whether it can accept
@@ -45,12 +45,6 @@ import (
 type HookTemplateReconciler struct {
 	client.Client
 	Recorder events.EventRecorder
-	// ValidateParams and ValidateMatch check what the webhook server will
-	// evaluate at request time (JSONPath params, globs), so that a template
-	// it cannot serve reports Ready=False instead of failing deliveries.
-	// They are the webhook server's own checks, passed in by main.
-	ValidateParams func([]hooksv1alpha1.ParamSpec) error
-	ValidateMatch  func(hooksv1alpha1.MatchSpec) error
 }
 
 // +kubebuilder:rbac:groups=hooks.hookrun.dev,resources=hooktemplates,verbs=get;list;watch
@@ -93,56 +87,28 @@ func (r *HookTemplateReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	return ctrl.Result{}, nil
 }
 
-// setReady sets the Ready condition: the secret is readable and everything
-// the webhook server evaluates per request compiles.
+// setReady sets the Ready condition with the webhook server's own judgement
+// (webhookserver.CheckTemplate, which the request path applies to every
+// delivery): the secret is readable and everything the webhook server
+// evaluates per request compiles. The secret's value is never put in the
+// condition.
 func (r *HookTemplateReconciler) setReady(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate) error {
-	reason, message, err := r.readiness(ctx, tmpl)
+	ready, err := webhookserver.CheckTemplate(ctx, r.Client, tmpl)
 	if err != nil {
 		return err
 	}
-	status := metav1.ConditionFalse
-	if reason == hooksv1alpha1.ReasonReady {
-		status = metav1.ConditionTrue
+	status, message := metav1.ConditionFalse, ready.Message
+	if ready.Ready() {
+		status, message = metav1.ConditionTrue, "accepting deliveries at "+tmpl.Status.WebhookPath
 	}
 	meta.SetStatusCondition(&tmpl.Status.Conditions, metav1.Condition{
 		Type:               hooksv1alpha1.ConditionReady,
 		Status:             status,
-		Reason:             reason,
+		Reason:             ready.Reason,
 		Message:            message,
 		ObservedGeneration: tmpl.Generation,
 	})
 	return nil
-}
-
-// readiness returns the Ready reason and message. The secret's value is
-// never put in either.
-func (r *HookTemplateReconciler) readiness(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate) (reason, message string, err error) {
-	ref := tmpl.Spec.Source.SecretRef
-	key := ref.Key
-	if key == "" {
-		key = hooksv1alpha1.DefaultSecretKey
-	}
-	secret := &corev1.Secret{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: tmpl.Namespace, Name: ref.Name}, secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return hooksv1alpha1.ReasonSecretNotFound, fmt.Sprintf("Secret %s not found: deliveries are refused until it exists", ref.Name), nil
-		}
-		return "", "", fmt.Errorf("get Secret %s: %w", ref.Name, err)
-	}
-	if len(secret.Data[key]) == 0 {
-		return hooksv1alpha1.ReasonSecretKeyMissing, fmt.Sprintf("Secret %s has no (or an empty) key %q", ref.Name, key), nil
-	}
-	if r.ValidateParams != nil {
-		if err := r.ValidateParams(tmpl.Spec.Params); err != nil {
-			return hooksv1alpha1.ReasonInvalidParam, err.Error(), nil
-		}
-	}
-	if r.ValidateMatch != nil {
-		if err := r.ValidateMatch(tmpl.Spec.Match); err != nil {
-			return hooksv1alpha1.ReasonInvalidMatch, err.Error(), nil
-		}
-	}
-	return hooksv1alpha1.ReasonReady, "accepting deliveries at " + tmpl.Status.WebhookPath, nil
 }
 
 func (r *HookTemplateReconciler) runsOf(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate) ([]*hooksv1alpha1.HookRun, error) {

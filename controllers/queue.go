@@ -17,14 +17,12 @@ limitations under the License.
 package controllers
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"regexp"
 	"sort"
 
 	"k8s.io/utils/ptr"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+	"github.com/hookrun/hookrun/internal/delivery"
 )
 
 // queuePositionWindow is how many waiting runs of a group, counted from the
@@ -162,34 +160,12 @@ func decide(spec hooksv1alpha1.ConcurrencySpec, suspended bool, self string, sta
 	return decision{action: actionQueue, reason: hooksv1alpha1.ReasonQueued, position: windowedPosition(index - max(free, 0) + 1)}
 }
 
-var groupVarPattern = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
-
-// groupKey expands the template's concurrency.group for a run: $(NAME) is
-// replaced by the run's HOOK_* variable or param of that name (unknown names
-// expand to nothing). An empty group puts every run of the template in one
-// group.
+// groupKey is the run's concurrency group key (delivery.GroupKey).
 func groupKey(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) string {
-	expr := tmpl.Spec.Concurrency.Group
-	if expr == "" {
-		return ""
-	}
-	vars := deliveryVars(run)
-	return groupVarPattern.ReplaceAllStringFunc(expr, func(m string) string {
-		return vars[groupVarPattern.FindStringSubmatch(m)[1]]
-	})
+	return delivery.GroupKey(tmpl, run)
 }
 
-// deliveryVars are the run's HOOK_* variables and params, unescaped.
-func deliveryVars(run *hooksv1alpha1.HookRun) map[string]string {
-	vars := map[string]string{}
-	for _, env := range deliveryEnv(run) {
-		vars[env.Name] = env.Value
-	}
-	return vars
-}
-
-// groupLabel turns a group key into a label value (keys may hold any bytes).
+// groupLabel is a group key as a label value (delivery.GroupLabel).
 func groupLabel(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])[:16]
+	return delivery.GroupLabel(key)
 }

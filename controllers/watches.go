@@ -87,15 +87,12 @@ const templateStatusDelay = time.Second
 // enqueueTemplateOfRun enqueues the template that controls a HookRun after
 // templateStatusDelay.
 func enqueueTemplateOfRun() handler.EventHandler {
-	add := func(obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	return onEveryEvent(func(_ context.Context, obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		owner := metav1.GetControllerOf(obj)
 		if owner == nil || owner.Kind != "HookTemplate" || owner.APIVersion != hooksv1alpha1.GroupVersion.String() {
 			return
 		}
 		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: owner.Name}}, templateStatusDelay)
-	}
-	return onEveryEvent(func(_ context.Context, obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		add(obj, q)
 	})
 }
 

@@ -16,44 +16,15 @@ limitations under the License.
 
 package webhookserver
 
-import (
-	"crypto/sha256"
-	"encoding/hex"
-	"strings"
-)
+import "github.com/hookrun/hookrun/internal/delivery"
 
-const (
-	// maxRunNameLength keeps a run's name a DNS-1123 label, so that its Job
-	// (named after it) can label its pods with it.
-	maxRunNameLength = 63
-	runHashLength    = 10
-)
+// maxRunNameLength keeps a run's name a DNS-1123 label.
+const maxRunNameLength = delivery.MaxNameLength
 
-// RunName is the HookRun name of a delivery: `<template>-<first 10 hex
-// digits of sha256(delivery id)>`. A redelivery maps to the same name, so the
-// API server's AlreadyExists is the lock that keeps one run per delivery.
-// The template part is trimmed so that the whole is at most 63 characters
-// and a DNS-1123 label (dots become dashes).
+// RunName is the HookRun name of a delivery (delivery.RunName):
+// `<template>-<first 10 hex digits of sha256(delivery id)>`. A redelivery
+// maps to the same name, so the API server's AlreadyExists is the lock that
+// keeps one run per delivery.
 func RunName(template, deliveryID string) string {
-	sum := sha256.Sum256([]byte(deliveryID))
-	suffix := hex.EncodeToString(sum[:])[:runHashLength]
-
-	prefix := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
-			return r
-		case r >= 'A' && r <= 'Z':
-			return r - 'A' + 'a'
-		default:
-			return '-'
-		}
-	}, template)
-	if limit := maxRunNameLength - runHashLength - 1; len(prefix) > limit {
-		prefix = prefix[:limit]
-	}
-	prefix = strings.Trim(prefix, "-")
-	if prefix == "" {
-		return "run-" + suffix
-	}
-	return prefix + "-" + suffix
+	return delivery.RunName(template, deliveryID)
 }

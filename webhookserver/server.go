@@ -35,7 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/hookrun/hookrun/api/v1alpha1"
-	"github.com/hookrun/hookrun/controllers"
+	"github.com/hookrun/hookrun/internal/delivery"
 )
 
 // The webhook server reads templates and their secrets through the manager's
@@ -82,7 +82,7 @@ type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// RunEnv computes the environment a run's Job gets, for the dry-run
-	// answer (default controllers.RunEnv, the function that builds the Job).
+	// answer (default delivery.Env, which the Job's builder uses too).
 	RunEnv func(tmpl *v1alpha1.HookTemplate, run *v1alpha1.HookRun) []corev1.EnvVar
 }
 
@@ -100,7 +100,7 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.RunEnv == nil {
-		o.RunEnv = controllers.RunEnv
+		o.RunEnv = delivery.Env
 	}
 	return o
 }
@@ -113,6 +113,8 @@ type Server struct {
 	writer client.Client
 	scheme *runtime.Scheme
 	opts   Options
+	// compiled are the templates' compiled specs (see prepare).
+	compiled compiledTemplates
 
 	// addr is the address Start listens on, set once listening.
 	mu   sync.Mutex

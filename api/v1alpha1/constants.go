@@ -36,24 +36,24 @@ const (
 	ConditionReady = "Ready"
 )
 
-// Reasons used in HookRun.status.reason and in conditions.
+// Reasons used in HookRun.status.reason and in conditions. A run whose Job
+// failed carries the Job's own reason (BackoffLimitExceeded,
+// DeadlineExceeded, …) as the job controller wrote it.
 const (
-	ReasonPending              = "Pending"
-	ReasonJobCreated           = "JobCreated"
-	ReasonRunning              = "Running"
-	ReasonCompleted            = "Completed"
-	ReasonFailed               = "Failed"
-	ReasonDeadlineExceeded     = "DeadlineExceeded"
-	ReasonBackoffLimitExceeded = "BackoffLimitExceeded"
-	ReasonJobDeleted           = "JobDeleted"
-	ReasonTemplateNotFound     = "TemplateNotFound"
-	ReasonInvalidTemplate      = "InvalidTemplate"
-	ReasonJobConflict          = "JobConflict"
-	ReasonQueued               = "Queued"
-	ReasonConcurrentRunActive  = "ConcurrentRunActive"
-	ReasonSuperseded           = "Superseded"
-	ReasonCancelledByUser      = "CancelledByUser"
-	ReasonTemplateSuspended    = "TemplateSuspended"
+	ReasonPending             = "Pending"
+	ReasonJobCreated          = "JobCreated"
+	ReasonRunning             = "Running"
+	ReasonCompleted           = "Completed"
+	ReasonFailed              = "Failed"
+	ReasonJobDeleted          = "JobDeleted"
+	ReasonTemplateNotFound    = "TemplateNotFound"
+	ReasonInvalidTemplate     = "InvalidTemplate"
+	ReasonJobConflict         = "JobConflict"
+	ReasonQueued              = "Queued"
+	ReasonConcurrentRunActive = "ConcurrentRunActive"
+	ReasonSuperseded          = "Superseded"
+	ReasonCancelledByUser     = "CancelledByUser"
+	ReasonTemplateSuspended   = "TemplateSuspended"
 
 	ReasonReady            = "Ready"
 	ReasonSecretNotFound   = "SecretNotFound"

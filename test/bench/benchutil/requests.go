@@ -28,10 +28,12 @@ import (
 )
 
 // RequestCounter counts the API requests made through the configs it
-// wrapped, by verb and resource ("create jobs", "patch hookruns/status").
+// wrapped, by verb and resource ("create jobs", "patch hookruns/status"),
+// and those of them that failed with a conflict (409).
 type RequestCounter struct {
-	mu     sync.Mutex
-	counts map[string]int64
+	mu        sync.Mutex
+	counts    map[string]int64
+	conflicts map[string]int64
 }
 
 // Wrap returns a copy of cfg whose requests are counted.
@@ -39,8 +41,13 @@ func (c *RequestCounter) Wrap(cfg *rest.Config) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			c.add(requestKey(req))
-			return rt.RoundTrip(req)
+			key := requestKey(req)
+			c.add(key)
+			resp, err := rt.RoundTrip(req)
+			if err == nil && resp.StatusCode == http.StatusConflict {
+				c.addConflict(key)
+			}
+			return resp, err
 		})
 	})
 	return cfg
@@ -57,6 +64,24 @@ func (c *RequestCounter) add(key string) {
 		c.counts = map[string]int64{}
 	}
 	c.counts[key]++
+}
+
+func (c *RequestCounter) addConflict(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conflicts == nil {
+		c.conflicts = map[string]int64{}
+	}
+	c.conflicts[key]++
+}
+
+// Conflicts returns a copy of the counts of requests that failed with a
+// conflict (409: a stale resourceVersion, or a create of a name that
+// exists).
+func (c *RequestCounter) Conflicts() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.conflicts)
 }
 
 // Counts returns a copy of the counts.
