@@ -919,7 +919,7 @@ func (tb *throughputBench) addCeilings(r *benchutil.Result, ceilings [2][]ceilin
 		},
 		benchutil.Headline{
 			Metric: fmt.Sprintf("status patches that fail with a conflict, per run (%s)", c), Unit: "",
-			Measured: conflicts, Goal: "0", Met: benchutil.Bool(conflicts == 0),
+			Measured: conflicts, Count: true, Goal: "0", Met: benchutil.Bool(conflicts == 0),
 		})
 	r.Notes = append(r.Notes, fmt.Sprintf("**Against the work itself.** The minimal-write ceiling makes, per run, exactly the writes a "+
 		"user-visible run needs and nothing else (a Job, the job controller's first status write, status patches Pending and Running), from "+

@@ -53,11 +53,11 @@ func renderMarkdown(results []*Result, plots map[string][]string) []byte {
 	}
 	for _, r := range results {
 		for _, h := range r.Headlines {
-			baseline := formatUnit(h.Baseline, h.Unit)
+			baseline := h.formatBaseline()
 			if h.BaselineLabel != "" && h.Baseline != 0 {
 				baseline += " (" + h.BaselineLabel + ")"
 			}
-			w("| %s | %s | %s | %s | %s | %s | %s |\n", cell(r.Title), cell(h.Metric), cell(baseline), formatUnit(h.Measured, h.Unit),
+			w("| %s | %s | %s | %s | %s | %s | %s |\n", cell(r.Title), cell(h.Metric), cell(baseline), h.formatMeasured(),
 				formatRatio(h.Ratio), cell(h.Goal), formatMet(h.Met))
 		}
 	}
@@ -95,7 +95,7 @@ func renderMarkdown(results []*Result, plots map[string][]string) []byte {
 		if len(r.Headlines) > 0 {
 			w("| metric | baseline | measured | ratio | goal | met |\n|---|---|---|---|---|---|\n")
 			for _, h := range r.Headlines {
-				w("| %s | %s | %s | %s | %s | %s |\n", cell(h.Metric), formatUnit(h.Baseline, h.Unit), formatUnit(h.Measured, h.Unit),
+				w("| %s | %s | %s | %s | %s | %s |\n", cell(h.Metric), h.formatBaseline(), h.formatMeasured(),
 					formatRatio(h.Ratio), cell(h.Goal), formatMet(h.Met))
 			}
 			w("\n")

@@ -16,7 +16,10 @@ limitations under the License.
 
 package main
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // The result file format: one JSON object per benchmark, the same as
 // github.com/hookrun/hookrun/test/bench/benchutil.Result (copied, not
@@ -60,7 +63,21 @@ type Headline struct {
 	Ratio         float64 `json:"ratio,omitempty"`
 	Goal          string  `json:"goal,omitempty"`
 	Met           *bool   `json:"met,omitempty"`
+	// Count marks Measured as a count per unit of work (conflicts per run):
+	// 0 is a measured value and shows as 0, not as "not measured".
+	Count bool `json:"count,omitempty"`
 }
+
+// formatMeasured formats the measured value; 0 is "–" unless it is a count.
+func (h Headline) formatMeasured() string {
+	if h.Count {
+		return fmt.Sprintf("%.2f", h.Measured)
+	}
+	return formatUnit(h.Measured, h.Unit)
+}
+
+// formatBaseline formats the baseline; 0 is "–" (none).
+func (h Headline) formatBaseline() string { return formatUnit(h.Baseline, h.Unit) }
 
 // Table is a table of formatted cells.
 type Table struct {

@@ -92,6 +92,9 @@ type Headline struct {
 	Goal string `json:"goal,omitempty"`
 	// Met is nil when the goal is not judged.
 	Met *bool `json:"met,omitempty"`
+	// Count marks Measured as a count per unit of work (conflicts per run):
+	// 0 is a measured value and shows as 0, not as "not measured".
+	Count bool `json:"count,omitempty"`
 }
 
 // Table is a table of already formatted cells.
@@ -191,7 +194,11 @@ func (r *Result) Print(w io.Writer) {
 	if len(r.Headlines) > 0 {
 		t := Table{Columns: []string{"metric", "baseline", "measured", "ratio", "goal", "met"}}
 		for _, h := range r.Headlines {
-			t.Rows = append(t.Rows, []string{h.Metric, FormatUnit(h.Baseline, h.Unit), FormatUnit(h.Measured, h.Unit), FormatRatio(h.Ratio), h.Goal, FormatMet(h.Met)})
+			measured := FormatUnit(h.Measured, h.Unit)
+			if h.Count {
+				measured = fmt.Sprintf("%.2f", h.Measured)
+			}
+			t.Rows = append(t.Rows, []string{h.Metric, FormatUnit(h.Baseline, h.Unit), measured, FormatRatio(h.Ratio), h.Goal, FormatMet(h.Met)})
 		}
 		t.Print(w)
 	}
