@@ -18,7 +18,9 @@ package webhookserver
 
 // Benchmarks.
 //
-//   BenchmarkIngestion (issue 7, item 1): signed GitHub push deliveries over
+//   BenchmarkIngestion (issue 7, item 1; since issue 11 a secondary figure:
+//   test/bench/ingestion measures the shipped binary out of process, as
+//   users run it): signed GitHub push deliveries over
 //   real HTTP to the server the manager runs, backed by envtest, at
 //   concurrency 1, 8, 32 and 128, against the baseline measured in the same
 //   run: the same process creating an equal HookRun straight on the API
@@ -55,8 +57,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,154 +71,8 @@ import (
 	"github.com/hookrun/hookrun/test/bench/benchutil"
 )
 
-// opStats is what one side (deliveries or baseline creates) measured in one
-// repetition at one concurrency.
-type opStats struct {
-	ok, errs int
-	elapsed  time.Duration
-	lat      []time.Duration // of the successful operations
-	cpu      map[string]float64
-	firstErr error
-}
-
-func (s *opStats) rate() float64 {
-	if s.elapsed <= 0 {
-		return 0
-	}
-	return float64(s.ok) / s.elapsed.Seconds()
-}
-
-// quantile of the successful operations' latencies (nearest rank).
-func (s *opStats) quantile(q float64) time.Duration {
-	if len(s.lat) == 0 {
-		return 0
-	}
-	lat := slices.Clone(s.lat)
-	slices.Sort(lat)
-	i := int(float64(len(lat))*q+0.5) - 1
-	return lat[min(max(i, 0), len(lat)-1)]
-}
-
-// cpuPerOp is the CPU milliseconds one operation cost in a process.
-func (s *opStats) cpuPerOp(proc string) float64 {
-	if s.ok+s.errs == 0 {
-		return 0
-	}
-	return s.cpu[proc] * 1000 / float64(s.ok+s.errs)
-}
-
-// cpuMeter meters the CPU time of this process and envtest's, less what
-// they spend idle (kube-apiserver and etcd keep some background work).
-type cpuMeter struct {
-	*benchutil.CPUMeter
-	idle map[string]float64 // CPU seconds per second
-}
-
-// newCPUMeter measures the idle rates over a quiet window.
-func newCPUMeter(window time.Duration) *cpuMeter {
-	m := &cpuMeter{CPUMeter: benchutil.NewCPUMeter(), idle: map[string]float64{}}
-	m.Start()
-	t0 := time.Now()
-	<-time.After(window) // a measurement window, nothing to wait for
-	elapsed := time.Since(t0).Seconds()
-	for k, v := range m.Stop() {
-		m.idle[k] = v / elapsed
-	}
-	return m
-}
-
-// measure runs n operations on c workers and adds what they took (time,
-// latencies, errors, the CPU every process spent beyond idle) to s. Errors
-// are counted, not fatal: "zero errors" is one of the goals.
-func measure(s *opStats, meter *cpuMeter, c, n int, op func(i int) error) {
-	var next atomic.Int64
-	lat := make([]time.Duration, n)
-	failed := make([]bool, n)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	meter.Start()
-	start := time.Now()
-	for range c {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				t0 := time.Now()
-				err := op(i)
-				lat[i] = time.Since(t0)
-				if err != nil {
-					failed[i] = true
-					mu.Lock()
-					if s.firstErr == nil {
-						s.firstErr = err
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	s.elapsed += elapsed
-	cpu := meter.Stop()
-	if s.cpu == nil {
-		s.cpu = map[string]float64{}
-	}
-	for k, v := range cpu {
-		s.cpu[k] += max(0, v-meter.idle[k]*elapsed.Seconds())
-	}
-	for i := range n {
-		if failed[i] {
-			s.errs++
-			continue
-		}
-		s.ok++
-		s.lat = append(s.lat, lat[i])
-	}
-}
-
-// ingestionRow is one concurrency level: one opStats per repetition and side.
-type ingestionRow struct {
-	c         int
-	srv, base []*opStats
-}
-
-// valuesOf applies f to every repetition.
-func valuesOf(reps []*opStats, f func(*opStats) float64) []float64 {
-	out := make([]float64, len(reps))
-	for i, r := range reps {
-		out[i] = f(r)
-	}
-	return out
-}
-
-func (r *ingestionRow) ratios() []float64 {
-	out := make([]float64, len(r.srv))
-	for i := range r.srv {
-		out[i] = r.srv[i].rate() / r.base[i].rate()
-	}
-	return out
-}
-
-func (r *ingestionRow) p99Ratios() []float64 {
-	out := make([]float64, len(r.srv))
-	for i := range r.srv {
-		out[i] = float64(r.srv[i].quantile(0.99)) / float64(r.base[i].quantile(0.99))
-	}
-	return out
-}
-
-func (r *ingestionRow) errors() (srv, base int) {
-	for i := range r.srv {
-		srv += r.srv[i].errs
-		base += r.base[i].errs
-	}
-	return srv, base
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+// ingestionRow is one concurrency level: one OpStats per repetition and side.
+type ingestionRow = benchutil.Pair
 
 func BenchmarkIngestion(b *testing.B) {
 	requireEnvtest(b)
@@ -227,7 +81,9 @@ func BenchmarkIngestion(b *testing.B) {
 	reps := max(1, benchutil.EnvInt("HOOKRUN_BENCH_REPS", 5))
 	minOps := benchutil.EnvInt("HOOKRUN_BENCH_INGEST_OPS", 64)
 	blockOps := func(c int) int { return max(minOps, 8*c) }
-	result := benchutil.NewResult("ingestion", "Ingestion: signed GitHub deliveries against raw HookRun creates", 1)
+	// Order 7: after the numbered items; the headline figure is the shipped
+	// binary's (test/bench/ingestion).
+	result := benchutil.NewResult("ingestion", "Ingestion in process (secondary): the webhook server inside the test process, signed GitHub deliveries against raw HookRun creates", 7)
 
 	ns := newNamespace(b, suite.client)
 	tmpl := testTemplate(ns, v1alpha1.ProviderGitHub)
@@ -287,59 +143,39 @@ func BenchmarkIngestion(b *testing.B) {
 		obj.Spec.Delivery.ID = id
 		return suite.client.Create(ctx, obj)
 	}
-	meter := newCPUMeter(3 * time.Second)
+	meter := benchutil.NewIdleCPUMeter(benchutil.NewCPUMeter(), 3*time.Second)
 	// Warm up both paths (connections, caches, the API server's first
 	// requests).
-	var warm opStats
-	measure(&warm, meter, 8, 200, func(i int) error { return deliver(fmt.Sprintf("warm-%s-%d", run, i)) })
-	measure(&warm, meter, 8, 200, func(i int) error { return createRaw(fmt.Sprintf("warm-%s-%d", run, i)) })
-	if warm.errs > 0 {
-		b.Fatalf("warm-up: %d errors, first: %v", warm.errs, warm.firstErr)
+	if err := benchutil.WarmUp(meter, run, deliver, createRaw); err != nil {
+		b.Fatal(err)
 	}
 
 	var rows []*ingestionRow
 	for _, c := range levels {
 		b.Run(fmt.Sprintf("concurrency=%d", c), func(b *testing.B) {
-			// A repetition is 8 blocks, the two sides alternating in
-			// ABBAABBA order (BAABBAAB in every other one): drift (etcd
-			// growing) and bursts of other load on the shared machine weigh
-			// on both alike. A block is several times c operations, so that
-			// it measures a steady state.
-			n := blockOps(c)
-			row := &ingestionRow{c: c}
-			for rep := range reps {
-				srv, base := &opStats{}, &opStats{}
-				for k, server := range []bool{false, true, true, false, false, true, true, false} {
-					if rep%2 == 1 {
-						server = !server
-					}
-					if server {
-						measure(srv, meter, c, n, func(i int) error { return deliver(fmt.Sprintf("d%d-%s-%d-%d-%d", c, run, rep, k, i)) })
-					} else {
-						measure(base, meter, c, n, func(i int) error { return createRaw(fmt.Sprintf("b%d-%s-%d-%d-%d", c, run, rep, k, i)) })
-					}
-				}
-				row.srv, row.base = append(row.srv, srv), append(row.base, base)
+			// A block is several times c operations, so that it measures a
+			// steady state.
+			row := benchutil.CompareAt(meter, c, blockOps(c), reps, run, deliver, createRaw, func(rep int, srv, base *benchutil.OpStats) {
 				b.Logf("concurrency %d, repetition %d: %.0f deliveries/s, %.0f creates/s (%.2f); p99 %.1f / %.1f ms; CPU ms/op test process %.2f / %.2f, kube-apiserver %.2f / %.2f, etcd %.2f / %.2f",
-					c, rep+1, srv.rate(), base.rate(), srv.rate()/base.rate(), ms(srv.quantile(0.99)), ms(base.quantile(0.99)),
-					srv.cpuPerOp("self"), base.cpuPerOp("self"), srv.cpuPerOp("kube-apiserver"), base.cpuPerOp("kube-apiserver"),
-					srv.cpuPerOp("etcd"), base.cpuPerOp("etcd"))
-				for _, s := range []*opStats{srv, base} {
-					if s.firstErr != nil {
-						b.Logf("concurrency %d, repetition %d: %d errors, first: %v", c, rep+1, s.errs, s.firstErr)
+					c, rep+1, srv.Rate(), base.Rate(), srv.Rate()/base.Rate(), benchutil.Ms(srv.Quantile(0.99)), benchutil.Ms(base.Quantile(0.99)),
+					srv.CPUPerOp("self"), base.CPUPerOp("self"), srv.CPUPerOp("kube-apiserver"), base.CPUPerOp("kube-apiserver"),
+					srv.CPUPerOp("etcd"), base.CPUPerOp("etcd"))
+				for _, s := range []*benchutil.OpStats{srv, base} {
+					if s.FirstErr != nil {
+						b.Logf("concurrency %d, repetition %d: %d errors, first: %v", c, rep+1, s.Errs, s.FirstErr)
 					}
 				}
-			}
+			})
 			// b.N is 1 with -benchtime=1x; should the framework run this
 			// twice, the last run counts.
-			rows = slices.DeleteFunc(rows, func(r *ingestionRow) bool { return r.c == c })
+			rows = slices.DeleteFunc(rows, func(r *ingestionRow) bool { return r.C == c })
 			rows = append(rows, row)
-			b.ReportMetric(benchutil.Median(valuesOf(row.srv, (*opStats).rate)), "deliveries/s")
-			b.ReportMetric(benchutil.Median(valuesOf(row.base, (*opStats).rate)), "baseline-creates/s")
-			b.ReportMetric(benchutil.Median(row.ratios()), "ratio")
-			b.ReportMetric(benchutil.Median(valuesOf(row.srv, func(s *opStats) float64 { return ms(s.quantile(0.99)) })), "p99-ms")
-			b.ReportMetric(benchutil.Median(row.p99Ratios()), "p99-ratio")
-			srvErrs, baseErrs := row.errors()
+			b.ReportMetric(benchutil.Median(benchutil.ValuesOf(row.Measured, (*benchutil.OpStats).Rate)), "deliveries/s")
+			b.ReportMetric(benchutil.Median(benchutil.ValuesOf(row.Base, (*benchutil.OpStats).Rate)), "baseline-creates/s")
+			b.ReportMetric(benchutil.Median(row.Ratios()), "ratio")
+			b.ReportMetric(benchutil.Median(benchutil.ValuesOf(row.Measured, func(s *benchutil.OpStats) float64 { return benchutil.Ms(s.Quantile(0.99)) })), "p99-ms")
+			b.ReportMetric(benchutil.Median(row.P99Ratios()), "p99-ratio")
+			srvErrs, baseErrs := row.Errors()
 			b.ReportMetric(float64(srvErrs+baseErrs), "errors")
 		})
 	}
@@ -370,72 +206,11 @@ func fillIngestionResult(r *benchutil.Result, rows []*ingestionRow) {
 		"In every repetition the two sides alternate in blocks (ABBAABBA); each figure is the median of the repetitions, the range in brackets. " +
 		"The load generator, the webhook server, the baseline's client, kube-apiserver and etcd all share the machine's cores."
 
-	table := benchutil.Table{
-		Title: "Throughput and latency",
-		Columns: []string{"concurrency", "deliveries/s", "baseline creates/s", "ratio", "p50", "baseline p50",
-			"p99", "baseline p99", "p99 ratio", "errors (deliveries / baseline)"},
-	}
-	lat := func(reps []*opStats, q float64) []float64 {
-		return valuesOf(reps, func(s *opStats) float64 { return ms(s.quantile(q)) })
-	}
-	plot := benchutil.Plot{
-		Title: "Ingestion throughput against raw creates", XLabel: "concurrency (closed loop)", YLabel: "operations/s", LogX: true,
-	}
-	latPlot := benchutil.Plot{
-		Title: "Ingestion p99 latency against raw creates", XLabel: "concurrency (closed loop)", YLabel: "p99 latency (ms)", LogX: true, LogY: true,
-	}
-	srvSeries, baseSeries := benchutil.Series{Name: "webhook deliveries"}, benchutil.Series{Name: "raw HookRun creates (baseline)"}
-	srvLat, baseLat := benchutil.Series{Name: "webhook deliveries"}, benchutil.Series{Name: "raw HookRun creates (baseline)"}
-	add := func(s *benchutil.Series, x float64, v []float64) {
-		lo, hi := benchutil.MinMax(v)
-		s.X, s.Y, s.YLow, s.YHigh = append(s.X, x), append(s.Y, benchutil.Median(v)), append(s.YLow, lo), append(s.YHigh, hi)
-	}
-	for _, row := range rows {
-		srvRate, baseRate := valuesOf(row.srv, (*opStats).rate), valuesOf(row.base, (*opStats).rate)
-		srvErrs, baseErrs := row.errors()
-		table.Rows = append(table.Rows, []string{
-			strconv.Itoa(row.c),
-			benchutil.Spread(srvRate, "%.0f"), benchutil.Spread(baseRate, "%.0f"), benchutil.Spread(row.ratios(), "%.2f"),
-			benchutil.Spread(lat(row.srv, 0.5), "%.1f") + " ms", benchutil.Spread(lat(row.base, 0.5), "%.1f") + " ms",
-			benchutil.Spread(lat(row.srv, 0.99), "%.1f") + " ms", benchutil.Spread(lat(row.base, 0.99), "%.1f") + " ms",
-			benchutil.Spread(row.p99Ratios(), "%.2f"),
-			fmt.Sprintf("%d / %d", srvErrs, baseErrs),
-		})
-		add(&srvSeries, float64(row.c), srvRate)
-		add(&baseSeries, float64(row.c), baseRate)
-		add(&srvLat, float64(row.c), lat(row.srv, 0.99))
-		add(&baseLat, float64(row.c), lat(row.base, 0.99))
-	}
-	table.Note = "ratio = deliveries/s ÷ baseline creates/s and p99 ratio = p99 ÷ baseline p99, both within each repetition, then the median. " +
-		"Errors are every answer other than 202 (deliveries) or any create error (baseline), over all repetitions."
-	plot.Series = []benchutil.Series{srvSeries, baseSeries}
-	latPlot.Series = []benchutil.Series{srvLat, baseLat}
+	table, plots := benchutil.IngestionReport(rows, "Ingestion")
 	r.Tables = append(r.Tables, table, cpuTable(rows))
-	r.Plots = []benchutil.Plot{plot, latPlot}
-
-	var totalErrs, totalOps int
-	for _, row := range rows {
-		s, b := row.errors()
-		totalErrs += s + b
-		for i := range row.srv {
-			totalOps += row.srv[i].ok + row.srv[i].errs + row.base[i].ok + row.base[i].errs
-		}
-	}
-	if row := rowAt(rows, 32); row != nil {
-		base, srv := benchutil.Median(valuesOf(row.base, (*opStats).rate)), benchutil.Median(valuesOf(row.srv, (*opStats).rate))
-		ratio := benchutil.Median(row.ratios())
-		basePs, srvPs := benchutil.Median(lat(row.base, 0.99)), benchutil.Median(lat(row.srv, 0.99))
-		p99Ratio := benchutil.Median(row.p99Ratios())
-		r.Headlines = append(r.Headlines,
-			benchutil.Headline{
-				Metric: "throughput at concurrency 32", Unit: "/s", Baseline: base, BaselineLabel: "raw HookRun creates",
-				Measured: srv, Ratio: ratio, Goal: "≥ 0.8× baseline", Met: benchutil.Bool(ratio >= 0.8),
-			},
-			benchutil.Headline{
-				Metric: "p99 latency at concurrency 32", Unit: "ms", Baseline: basePs, BaselineLabel: "raw HookRun creates",
-				Measured: srvPs, Ratio: p99Ratio, Goal: "≤ 2× baseline", Met: benchutil.Bool(p99Ratio <= 2),
-			})
-	}
+	r.Plots = plots
+	r.Headlines = append(r.Headlines, benchutil.IngestionHeadlines(rows, 32)...)
+	totalErrs, totalOps := benchutil.Operations(rows)
 	r.Headlines = append(r.Headlines, benchutil.Headline{
 		Metric: fmt.Sprintf("errors: %d in %d deliveries and baseline creates", totalErrs, totalOps), Unit: "", Measured: float64(totalErrs),
 		Goal: "0", Met: benchutil.Bool(totalErrs == 0),
@@ -445,24 +220,15 @@ func fillIngestionResult(r *benchutil.Result, rows []*ingestionRow) {
 	}
 }
 
-func rowAt(rows []*ingestionRow, c int) *ingestionRow {
-	for _, r := range rows {
-		if r.c == c {
-			return r
-		}
-	}
-	return nil
-}
-
 // cpuProcs are the processes whose CPU time is metered: this test process
 // (load generator, webhook server, baseline client) and envtest's.
 var cpuProcs = []struct{ key, label string }{{"self", "test process"}, {"kube-apiserver", "kube-apiserver"}, {"etcd", "etcd"}}
 
-func cpuMedian(reps []*opStats, proc string) float64 {
-	return benchutil.Median(valuesOf(reps, func(s *opStats) float64 { return s.cpuPerOp(proc) }))
+func cpuMedian(reps []*benchutil.OpStats, proc string) float64 {
+	return benchutil.Median(benchutil.ValuesOf(reps, func(s *benchutil.OpStats) float64 { return s.CPUPerOp(proc) }))
 }
 
-func cpuTotal(reps []*opStats) float64 {
+func cpuTotal(reps []*benchutil.OpStats) float64 {
 	var t float64
 	for _, p := range cpuProcs {
 		t += cpuMedian(reps, p.key)
@@ -474,8 +240,8 @@ func cpuTotal(reps []*opStats) float64 {
 // CPU in all processes over that plus what a delivery costs the test
 // process (load generator and webhook server) beyond a create.
 func webhookBound(row *ingestionRow) float64 {
-	base := cpuTotal(row.base)
-	extra := max(0, cpuMedian(row.srv, "self")-cpuMedian(row.base, "self"))
+	base := cpuTotal(row.Base)
+	extra := max(0, cpuMedian(row.Measured, "self")-cpuMedian(row.Base, "self"))
 	if base == 0 {
 		return 0
 	}
@@ -493,9 +259,9 @@ func cpuTable(rows []*ingestionRow) benchutil.Table {
 	for _, row := range rows {
 		for _, side := range []struct {
 			name string
-			reps []*opStats
-		}{{"delivery", row.srv}, {"baseline create", row.base}} {
-			cells := []string{strconv.Itoa(row.c), side.name}
+			reps []*benchutil.OpStats
+		}{{"delivery", row.Measured}, {"baseline create", row.Base}} {
+			cells := []string{strconv.Itoa(row.C), side.name}
 			for _, p := range cpuProcs {
 				cells = append(cells, fmt.Sprintf("%.2f", cpuMedian(side.reps, p.key)))
 			}
@@ -518,19 +284,19 @@ func cpuTable(rows []*ingestionRow) benchutil.Table {
 // (or the highest measured).
 func cpuNote(rows []*ingestionRow) string {
 	row := rows[len(rows)-1]
-	if r := rowAt(rows, 32); r != nil {
+	if r := benchutil.PairAt(rows, 32); r != nil {
 		row = r
 	}
-	srv, base := cpuTotal(row.srv), cpuTotal(row.base)
+	srv, base := cpuTotal(row.Measured), cpuTotal(row.Base)
 	if srv == 0 || base == 0 {
 		return ""
 	}
 	// Per repetition: what a delivery cost more than a create, by process.
 	extra := func(procs ...string) []float64 {
-		out := make([]float64, len(row.srv))
-		for i := range row.srv {
+		out := make([]float64, len(row.Measured))
+		for i := range row.Measured {
 			for _, p := range procs {
-				out[i] += row.srv[i].cpuPerOp(p) - row.base[i].cpuPerOp(p)
+				out[i] += row.Measured[i].CPUPerOp(p) - row.Base[i].CPUPerOp(p)
 			}
 		}
 		return out
@@ -538,12 +304,12 @@ func cpuNote(rows []*ingestionRow) string {
 	note := fmt.Sprintf("What limits the ratio: at concurrency %d the webhook path — the load generator's HTTP client and the webhook server "+
 		"(HTTP, signature, JSON, params), all in the test process — costs %s ms of CPU per delivery more than a create from a client costs that process "+
 		"(median and range of the repetitions), while a create costs %.2f ms in all processes: the webhook path's own CPU allows a ratio of %.2f. ",
-		row.c, benchutil.Spread(extra("self"), "%.2f"), base, webhookBound(row))
+		row.C, benchutil.Spread(extra("self"), "%.2f"), base, webhookBound(row))
 	note += fmt.Sprintf("kube-apiserver and etcd store the same HookRun either way, yet spent %s ms more per delivery, so that all CPU counted predicts %.2f; the measured ratio is %s. ",
-		benchutil.Spread(extra("kube-apiserver", "etcd"), "%.2f"), base/srv, benchutil.Spread(row.ratios(), "%.2f"))
-	if low := rowAt(rows, 1); low != nil && low != row {
+		benchutil.Spread(extra("kube-apiserver", "etcd"), "%.2f"), base/srv, benchutil.Spread(row.Ratios(), "%.2f"))
+	if low := benchutil.PairAt(rows, 1); low != nil && low != row {
 		note += fmt.Sprintf("The API server's CPU per create is not fixed: it grows when the API server is less busy (baseline: %.2f ms at concurrency 1, %.2f ms at %d). ",
-			cpuMedian(low.base, "kube-apiserver"), cpuMedian(row.base, "kube-apiserver"), row.c)
+			cpuMedian(low.Base, "kube-apiserver"), cpuMedian(row.Base, "kube-apiserver"), row.C)
 	}
 	return note + "A delivery makes one more HTTP round trip than a create (load generator → webhook server → API server), " +
 		"and every hand-off waits for a core while other load keeps a shared machine busy: the measured ratio falls below the webhook path's bound when the machine is loaded, " +

@@ -28,20 +28,14 @@ limitations under the License.
 package footprint
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -54,8 +48,6 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -105,143 +97,57 @@ func buildManagers(b *testing.B, dir string, before bool) map[string]string {
 // buildManager builds the hookrun binary at out, with the files of replace
 // (path in the module → file whose content stands in for it, or adds it)
 // swapped in by go build -overlay.
-func buildManager(b *testing.B, dir, out string, replace map[string]string) {
+func buildManager(b *testing.B, _, out string, replace map[string]string) {
 	b.Helper()
-	args := []string{"build", "-o", out}
-	if len(replace) > 0 {
-		data, err := json.Marshal(map[string]map[string]string{"Replace": replace})
-		if err != nil {
-			b.Fatal(err)
-		}
-		path := filepath.Join(dir, filepath.Base(out)+".overlay.json")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-		args = append(args, "-overlay", path)
-	}
-	cmd := exec.Command("go", append(args, ".")...)
-	cmd.Dir = repoRoot(b)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
+	if err := benchutil.BuildManager(repoRoot(b), out, replace); err != nil {
+		b.Fatal(err)
 	}
 }
 
 // writeKubeconfig writes envtest's admin credentials as a kubeconfig.
 func writeKubeconfig(b *testing.B, cfg *rest.Config, path string) {
 	b.Helper()
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
-	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
-	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin"}
-	kc.CurrentContext = "envtest"
-	if err := clientcmd.WriteToFile(*kc, path); err != nil {
-		b.Fatalf("write kubeconfig: %v", err)
+	if err := benchutil.WriteKubeconfig(cfg, path); err != nil {
+		b.Fatal(err)
 	}
 }
 
 func freePort(b *testing.B) int {
 	b.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := benchutil.FreePort()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // manager is one hookrun process.
 type manager struct {
-	cmd     *exec.Cmd
+	*benchutil.Process
 	metrics string
-	started time.Time
-	exited  chan error
 }
 
 func startManager(b *testing.B, bin, kubeconfig, logPath string, env ...string) *manager {
 	b.Helper()
 	metricsPort, webhookPort := freePort(b), freePort(b)
-	log, err := os.Create(logPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(bin,
-		"--kubeconfig="+kubeconfig,
+	p, err := benchutil.StartProcess(bin, []string{
+		"--kubeconfig=" + kubeconfig,
 		"--leader-elect=false",
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metricsPort),
 		"--health-probe-bind-address=0",
 		fmt.Sprintf("--webhook-bind-address=127.0.0.1:%d", webhookPort),
-	)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Env = append(os.Environ(), env...)
-	m := &manager{cmd: cmd, metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort), exited: make(chan error, 1)}
-	m.started = time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("start %s: %v", bin, err)
-	}
-	go func() { m.exited <- cmd.Wait(); log.Close() }()
-	return m
-}
-
-// stop ends the manager with SIGTERM, as the kubelet would.
-func (m *manager) stop() {
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.exited:
-	case <-time.After(30 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.exited
-	}
-}
-
-// scrape reads the metrics endpoint into name{labels} → value.
-func scrape(url string) (map[string]float64, error) {
-	resp, err := http.Get(url)
+	}, logPath, env...)
 	if err != nil {
-		return nil, err
+		b.Fatal(err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	out := map[string]float64{}
-	s := bufio.NewScanner(resp.Body)
-	s.Buffer(make([]byte, 1<<20), 1<<20)
-	for s.Scan() {
-		line := s.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err == nil {
-			out[line[:i]] = v
-		}
-	}
-	return out, s.Err()
+	return &manager{Process: p, metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)}
 }
 
-// sum adds the samples of a metric whose labels contain every given
-// `name="value"` pair.
-func sum(metrics map[string]float64, name string, labels ...string) float64 {
-	var total float64
-	for k, v := range metrics {
-		if k != name && !strings.HasPrefix(k, name+"{") {
-			continue
-		}
-		match := true
-		for _, l := range labels {
-			match = match && strings.Contains(k, l)
-		}
-		if match {
-			total += v
-		}
-	}
-	return total
-}
+// scrape and sum read the manager's metrics.
+var (
+	scrape = benchutil.Scrape
+	sum    = benchutil.SumMetric
+)
 
 // waitReconciled waits until the manager has reconciled at least want runs
 // and its work queues are empty, and returns the metrics then.
@@ -251,7 +157,7 @@ func (m *manager) waitReconciled(b *testing.B, want int, timeout time.Duration) 
 	var last map[string]float64
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-m.exited:
+		case err := <-m.Exited:
 			b.Fatalf("manager exited: %v", err)
 		default:
 		}
@@ -513,15 +419,15 @@ type sample struct {
 func measure(b *testing.B, variant, bin, kubeconfig, logPath string, n int, settle time.Duration, env ...string) sample {
 	b.Helper()
 	m := startManager(b, bin, kubeconfig, logPath, env...)
-	defer m.stop()
+	defer m.Stop()
 	metrics := m.waitReconciled(b, n, 10*time.Minute)
-	ready := time.Since(m.started)
-	atReady, err := benchutil.ReadProc(m.cmd.Process.Pid)
+	ready := time.Since(m.Started)
+	atReady, err := benchutil.ReadProc(m.Cmd.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
 	}
 	time.Sleep(settle)
-	after, err := benchutil.ReadProc(m.cmd.Process.Pid)
+	after, err := benchutil.ReadProc(m.Cmd.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
 	}

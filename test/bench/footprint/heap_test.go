@@ -149,7 +149,7 @@ func BenchmarkManagerHeap(b *testing.B) {
 			"HOOKRUN_PPROF_ADDR="+pprofAddr, fmt.Sprintf("HOOKRUN_MEMPROFILERATE=%d", rate))
 		m.waitReconciled(b, n, 10*time.Minute)
 		time.Sleep(settle)
-		st, err := benchutil.ReadProc(m.cmd.Process.Pid)
+		st, err := benchutil.ReadProc(m.Cmd.Process.Pid)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func BenchmarkManagerHeap(b *testing.B) {
 		fmt.Printf("manager with %d runs + Jobs: RSS %.1f MiB, peak %.1f MiB, heap in use %.1f MiB, next GC %.1f MiB\n",
 			n, benchutil.MiB(st.RSS), benchutil.MiB(st.HWM), sum(metrics, "go_memstats_heap_inuse_bytes")/(1<<20),
 			sum(metrics, "go_memstats_next_gc_bytes")/(1<<20))
-		m.stop()
+		m.Stop()
 		_ = env.Stop()
 	}
 }
