@@ -34,8 +34,8 @@ const (
 )
 
 // ValidateMatch reports malformed globs (path.Match syntax) and empty
-// entries in a template's match lists. It has no side effects; the
-// HookTemplate reconciler calls it to report InvalidMatch.
+// entries in a template's match lists. It has no side effects; CheckTemplate
+// calls it (InvalidMatch).
 func ValidateMatch(m v1alpha1.MatchSpec) error {
 	var errs []error
 	for i, e := range m.Events {
