@@ -70,9 +70,9 @@ func runLifecycleChanged() predicate.Predicate {
 }
 
 // ignoreCreates drops create events. The reconciler created the run's Job
-// itself: reacting to that event would re-run the reconcile before the cache
-// has the status it just wrote, and its next phase patch would conflict.
-// (After a restart, every HookRun's own create event reconciles it anyway.)
+// itself and wrote the run's status right after: reacting to that event
+// would cost a reconcile with nothing to do. (After a restart, every
+// HookRun's own create event reconciles it anyway.)
 func ignoreCreates() predicate.Predicate {
 	return predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }}
 }
