@@ -34,7 +34,6 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -137,7 +136,7 @@ func run(opts options) error {
 	// client-side rate limit (none by default), so that reconcilers working
 	// through a burst of runs never make a git host's delivery wait for their
 	// tokens, and ingestion is not capped below what the API server absorbs.
-	webhookWriter, err := client.New(webhookConfig(cfg, opts.webhookQPS, opts.webhookBurst), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	webhookWriter, err := webhookserver.NewCreator(webhookConfig(cfg, opts.webhookQPS, opts.webhookBurst), mgr.GetScheme())
 	if err != nil {
 		return fmt.Errorf("webhook server client: %w", err)
 	}

@@ -301,20 +301,23 @@ func (s *Server) template(ctx context.Context, ns, name string) (*v1alpha1.HookT
 // gets: AlreadyExists is a redelivery (200), any other error is 503 so that
 // the sender retries; 2xx only with the HookRun stored.
 func (s *Server) create(ctx context.Context, run *v1alpha1.HookRun) answer {
-	log := logf.FromContext(ctx).WithValues("run", run.Name, "delivery", run.Spec.Delivery.ID)
-	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	log := logf.FromContext(ctx)
+	d := run.Spec.Delivery
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	if err := s.writer.Create(ctx, run); err != nil {
+	if err := s.writer.Create(cctx, run); err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			duplicatesTotal.Inc()
-			log.Info("duplicate delivery")
+			log.Info("duplicate delivery", "run", run.Name, "delivery", d.ID)
 			return answer{status: http.StatusOK, body: RunAnswer{Run: run.Name, Duplicate: true}}
 		}
-		log.Error(err, "create HookRun")
+		log.Error(err, "create HookRun", "run", run.Name, "delivery", d.ID)
 		return fail(http.StatusServiceUnavailable, "could not store the run; try again later")
 	}
-	d := run.Spec.Delivery
-	log.Info("run created", "event", d.Event, "repository", d.Repository, "ref", d.Ref)
+	// Debug level: the HookRun is the record of every accepted delivery, and
+	// hookrun_webhook_requests_total counts them; at info level a line per
+	// delivery was sampled away under load anyway (zap's production sampler).
+	log.V(1).Info("run created", "run", run.Name, "delivery", d.ID, "event", d.Event, "repository", d.Repository, "ref", d.Ref)
 	return answer{status: http.StatusAccepted, body: RunAnswer{Run: run.Name}}
 }
 

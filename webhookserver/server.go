@@ -110,7 +110,7 @@ func (o Options) withDefaults() Options {
 // manager.Runnable that runs on every replica (not leader-elected).
 type Server struct {
 	reader client.Reader
-	writer client.Client
+	writer Creator
 	scheme *runtime.Scheme
 	opts   Options
 	// compiled are the templates' compiled specs (see prepare).
@@ -128,8 +128,9 @@ var (
 )
 
 // New returns a Server that reads HookTemplates and Secrets through reader
-// (the manager's cached client) and creates HookRuns through writer.
-func New(reader client.Reader, writer client.Client, scheme *runtime.Scheme, opts Options) *Server {
+// (the manager's cached client) and creates HookRuns through writer (a
+// client, or NewCreator's).
+func New(reader client.Reader, writer Creator, scheme *runtime.Scheme, opts Options) *Server {
 	return &Server{reader: reader, writer: writer, scheme: scheme, opts: opts.withDefaults()}
 }
 

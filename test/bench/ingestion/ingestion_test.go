@@ -32,7 +32,9 @@ limitations under the License.
 // HOOKRUN_BENCH_BINARY_PROFILE (a file: after the measurement, a CPU profile
 // of the binary under the same load at concurrency 32, taken through
 // --pprof-bind-address, for `go tool pprof -top`), HOOKRUN_BENCH_BINARY_LOG
-// (a file for the binary's log; default: the benchmark's temporary folder).
+// (a file for the binary's log; default: the benchmark's temporary folder),
+// HOOKRUN_BENCH_BINARY (a hookrun binary built elsewhere, e.g. from an older
+// commit, instead of this work tree's; its command name must be "hookrun").
 //
 // The binary is not the leader, as every replica but one is in a
 // deployment: it runs with --leader-elect, as config/manager deploys it, and
@@ -344,9 +346,12 @@ func BenchmarkIngestionBinary(b *testing.B) {
 
 	for range b.N {
 		dir := b.TempDir()
-		bin := filepath.Join(dir, "hookrun")
-		if err := benchutil.BuildManager(root, bin, nil); err != nil {
-			b.Fatal(err)
+		bin := os.Getenv("HOOKRUN_BENCH_BINARY")
+		if bin == "" {
+			bin = filepath.Join(dir, "hookrun")
+			if err := benchutil.BuildManager(root, bin, nil); err != nil {
+				b.Fatal(err)
+			}
 		}
 		env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
 		cfg, err := env.Start()
@@ -481,6 +486,9 @@ func BenchmarkIngestionBinary(b *testing.B) {
 		r.Params["payload"] = fmt.Sprintf("GitHub push fixture, %d bytes, X-Hub-Signature-256", len(body))
 		r.Params["HookRun spec (JSON)"] = fmt.Sprintf("%d bytes", len(protoJSON))
 		r.Params["benchmark GOMAXPROCS"] = strconv.Itoa(goruntime.GOMAXPROCS(0))
+		if bin := os.Getenv("HOOKRUN_BENCH_BINARY"); bin != "" {
+			r.Params["binary"] = bin
+		}
 		if len(extraArgs) > 0 {
 			r.Params["extra flags"] = strings.Join(extraArgs, " ")
 		}
