@@ -306,24 +306,32 @@ func WarmUp(meter *IdleCPUMeter, run string, measured, baseline func(id string) 
 }
 
 // CompareAt measures one level of an interleaved comparison: reps
-// repetitions of 8 blocks of n operations at concurrency c, the sides in
-// Interleaved order. Each operation gets an id of its own, with run in it
-// (unique to the benchmark run). report, when given, sees each repetition.
+// repetitions (CompareRep) at concurrency c. report, when given, sees each
+// repetition.
 func CompareAt(meter *IdleCPUMeter, c, n, reps int, run string, measured, baseline func(id string) error, report func(rep int, m, b *OpStats)) *Pair {
 	pair := &Pair{C: c}
 	for rep := range reps {
-		m, b := &OpStats{}, &OpStats{}
-		for k, isMeasured := range Interleaved(rep) {
-			if isMeasured {
-				Measure(m, meter, c, n, func(i int) error { return measured(fmt.Sprintf("d%d-%s-%d-%d-%d", c, run, rep, k, i)) })
-			} else {
-				Measure(b, meter, c, n, func(i int) error { return baseline(fmt.Sprintf("b%d-%s-%d-%d-%d", c, run, rep, k, i)) })
-			}
-		}
+		m, b := CompareRep(meter, c, n, rep, run, measured, baseline)
 		pair.Measured, pair.Base = append(pair.Measured, m), append(pair.Base, b)
 		if report != nil {
 			report(rep, m, b)
 		}
 	}
 	return pair
+}
+
+// CompareRep is one repetition of an interleaved comparison: 8 blocks of n
+// operations at concurrency c, the sides in Interleaved(rep) order. Each
+// operation gets an id of its own, with run in it (unique to the benchmark
+// run and side).
+func CompareRep(meter *IdleCPUMeter, c, n, rep int, run string, measured, baseline func(id string) error) (m, b *OpStats) {
+	m, b = &OpStats{}, &OpStats{}
+	for k, isMeasured := range Interleaved(rep) {
+		if isMeasured {
+			Measure(m, meter, c, n, func(i int) error { return measured(fmt.Sprintf("d%d-%s-%d-%d-%d", c, run, rep, k, i)) })
+		} else {
+			Measure(b, meter, c, n, func(i int) error { return baseline(fmt.Sprintf("b%d-%s-%d-%d-%d", c, run, rep, k, i)) })
+		}
+	}
+	return m, b
 }

@@ -33,8 +33,11 @@ limitations under the License.
 // of the binary under the same load at concurrency 32, taken through
 // --pprof-bind-address, for `go tool pprof -top`), HOOKRUN_BENCH_BINARY_LOG
 // (a file for the binary's log; default: the benchmark's temporary folder),
-// HOOKRUN_BENCH_BINARY (a hookrun binary built elsewhere, e.g. from an older
-// commit, instead of this work tree's; its command name must be "hookrun").
+// HOOKRUN_BENCH_BINARY (a hookrun binary built elsewhere instead of this work
+// tree's; its command name must be "hookrun"), HOOKRUN_BENCH_BINARY_BEFORE (a
+// binary built from an older commit: it runs beside the other as a second
+// non-leader replica with its default flags, and both are measured in the
+// same run, each against raw creates, for a same-run before/after table).
 //
 // The binary is not the leader, as every replica but one is in a
 // deployment: it runs with --leader-elect, as config/manager deploys it, and
@@ -330,6 +333,75 @@ func profile(snd *sender, pprofAddr, path string, c int, seconds int) error {
 	return os.WriteFile(path, data, 0o644)
 }
 
+// binary is one hookrun process under test, a non-leader replica.
+type binary struct {
+	// name labels it in the report; key is its command name, its key in
+	// the CPU meter.
+	name, key  string
+	proc       *benchutil.Process
+	snd        *sender
+	metricsURL string
+	pprofAddr  string
+}
+
+// startBinary starts bin with its default flags but for where to listen
+// (free loopback ports on a shared machine) and leader election as
+// config/manager deploys it, and waits until it takes deliveries.
+func startBinary(name, bin, kubeconfig, logPath string, body []byte, profiling bool, extraArgs []string) (*binary, error) {
+	ports := make([]int, 4)
+	for i := range ports {
+		var err error
+		if ports[i], err = benchutil.FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	args := []string{
+		"--kubeconfig=" + kubeconfig,
+		"--leader-elect", "--leader-election-namespace=" + leaseNS,
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
+		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
+		fmt.Sprintf("--webhook-bind-address=127.0.0.1:%d", ports[2]),
+	}
+	v := &binary{
+		name: name, key: filepath.Base(bin),
+		metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0]),
+		pprofAddr:  fmt.Sprintf("127.0.0.1:%d", ports[3]),
+		snd:        newSender(fmt.Sprintf("http://127.0.0.1:%d/hooks/%s/site", ports[2], ns), body),
+	}
+	if len(v.key) > 15 {
+		v.key = v.key[:15] // the kernel's command name
+	}
+	if profiling {
+		args = append(args, "--pprof-bind-address="+v.pprofAddr)
+	}
+	proc, err := benchutil.StartProcess(bin, append(args, extraArgs...), logPath)
+	if err != nil {
+		return nil, err
+	}
+	v.proc = proc
+	if err := waitReady(proc, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1]), fmt.Sprintf("127.0.0.1:%d", ports[2]), time.Minute); err != nil {
+		proc.Stop()
+		return nil, err
+	}
+	return v, nil
+}
+
+func (v *binary) deliver(id string) error { _, err := v.snd.deliver(id); return err }
+
+func (v *binary) stop() {
+	v.proc.Stop()
+	v.snd.hc.CloseIdleConnections()
+}
+
+// copyFile copies an executable.
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o755)
+}
+
 func BenchmarkIngestionBinary(b *testing.B) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		b.Skip("KUBEBUILDER_ASSETS is not set (bin/k8s/1.37.1)")
@@ -341,6 +413,7 @@ func BenchmarkIngestionBinary(b *testing.B) {
 	blockOps := func(c int) int { return max(minOps, 8*c) }
 	extraArgs := strings.Fields(os.Getenv("HOOKRUN_BENCH_BINARY_ARGS"))
 	profilePath := os.Getenv("HOOKRUN_BENCH_BINARY_PROFILE")
+	beforeBin := os.Getenv("HOOKRUN_BENCH_BINARY_BEFORE")
 	root := repoRoot(b)
 	load := benchutil.ThisMachine().LoadAvg
 
@@ -372,38 +445,6 @@ func BenchmarkIngestionBinary(b *testing.B) {
 		if err := setUp(ctx, c); err != nil {
 			b.Fatal(err)
 		}
-
-		ports := make([]int, 4)
-		for i := range ports {
-			if ports[i], err = benchutil.FreePort(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0])
-		// Default flags but for where to listen (free loopback ports on a
-		// shared machine) and leader election as config/manager deploys it.
-		args := []string{
-			"--kubeconfig=" + kubeconfig,
-			"--leader-elect", "--leader-election-namespace=" + leaseNS,
-			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
-			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
-			fmt.Sprintf("--webhook-bind-address=127.0.0.1:%d", ports[2]),
-		}
-		pprofAddr := fmt.Sprintf("127.0.0.1:%d", ports[3])
-		if profilePath != "" {
-			args = append(args, "--pprof-bind-address="+pprofAddr)
-		}
-		args = append(args, extraArgs...)
-		logPath := benchutil.EnvString("HOOKRUN_BENCH_BINARY_LOG", filepath.Join(dir, "hookrun.log"))
-		proc, err := benchutil.StartProcess(bin, args, logPath)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer proc.Stop()
-		if err := waitReady(proc, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1]), fmt.Sprintf("127.0.0.1:%d", ports[2]), time.Minute); err != nil {
-			b.Fatal(err)
-		}
-
 		body, err := os.ReadFile(filepath.Join(root, "webhookserver", "testdata", "github", "push.json"))
 		if err != nil {
 			b.Fatal(err)
@@ -413,12 +454,31 @@ func BenchmarkIngestionBinary(b *testing.B) {
 			b.Fatal(err)
 		}
 		body = compact.Bytes()
-		snd := newSender(fmt.Sprintf("http://127.0.0.1:%d/hooks/%s/site", ports[2], ns), body)
-		defer snd.hc.CloseIdleConnections()
+
+		logPath := benchutil.EnvString("HOOKRUN_BENCH_BINARY_LOG", filepath.Join(dir, "hookrun.log"))
+		after, err := startBinary("this tree", bin, kubeconfig, logPath, body, profilePath != "", extraArgs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer after.stop()
+		variants := []*binary{after}
+		if beforeBin != "" {
+			// Its own command name, so that the CPU meter tells the two apart.
+			copied := filepath.Join(dir, "hookrun-before")
+			if err := copyFile(beforeBin, copied); err != nil {
+				b.Fatal(err)
+			}
+			before, err := startBinary("before", copied, kubeconfig, logPath+".before", body, false, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer before.stop()
+			variants = append(variants, before)
+		}
 		run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 
 		// The baseline's object is the very HookRun the binary stores.
-		protoName, err := snd.deliver("prototype-" + run)
+		protoName, err := after.snd.deliver("prototype-" + run)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -438,43 +498,59 @@ func BenchmarkIngestionBinary(b *testing.B) {
 			obj.Spec.Delivery.ID = id
 			return c.Create(ctx, obj)
 		}
-		deliver := func(id string) error { _, err := snd.deliver(id); return err }
 
 		// Meters this process (load generator, baseline client) and its
-		// children: kube-apiserver, etcd and the binary.
+		// children: kube-apiserver, etcd and the binaries.
 		meter := benchutil.NewIdleCPUMeter(benchutil.NewCPUMeter(), 3*time.Second)
-		if err := benchutil.WarmUp(meter, run, deliver, createRaw); err != nil {
-			b.Fatal(err)
+		for i, v := range variants {
+			if err := benchutil.WarmUp(meter, fmt.Sprintf("%s%d", run, i), v.deliver, createRaw); err != nil {
+				b.Fatal(err)
+			}
 		}
 
-		var pairs []*benchutil.Pair
+		// pairs[i] are variant i's levels. With a "before" binary, each
+		// repetition measures both, each against raw creates interleaved
+		// with it, the one that goes first alternating.
+		pairs := make([][]*benchutil.Pair, len(variants))
 		for _, conc := range levels {
-			pair := benchutil.CompareAt(meter, conc, blockOps(conc), reps, run, deliver, createRaw, func(rep int, srv, base *benchutil.OpStats) {
-				fmt.Printf("concurrency %d, repetition %d: %.0f deliveries/s, %.0f creates/s (%.2f); p99 %.1f / %.1f ms; CPU ms/op hookrun %.2f, load generator %.2f / baseline client %.2f, kube-apiserver %.2f / %.2f, etcd %.2f / %.2f\n",
-					conc, rep+1, srv.Rate(), base.Rate(), srv.Rate()/base.Rate(), srv.QuantileMs(0.99), base.QuantileMs(0.99),
-					srv.CPUPerOp(procKey), srv.CPUPerOp("self"), base.CPUPerOp("self"), srv.CPUPerOp("kube-apiserver"), base.CPUPerOp("kube-apiserver"),
-					srv.CPUPerOp("etcd"), base.CPUPerOp("etcd"))
-				for _, s := range []*benchutil.OpStats{srv, base} {
-					if s.FirstErr != nil {
-						fmt.Printf("concurrency %d, repetition %d: %d errors, first: %v\n", conc, rep+1, s.Errs, s.FirstErr)
+			for i := range variants {
+				pairs[i] = append(pairs[i], &benchutil.Pair{C: conc})
+			}
+			for rep := range reps {
+				for k := range variants {
+					i := (k + rep) % len(variants)
+					v, pair := variants[i], pairs[i][len(pairs[i])-1]
+					srv, base := benchutil.CompareRep(meter, conc, blockOps(conc), rep, fmt.Sprintf("%s%d", run, i), v.deliver, createRaw)
+					pair.Measured, pair.Base = append(pair.Measured, srv), append(pair.Base, base)
+					fmt.Printf("%s, concurrency %d, repetition %d: %.0f deliveries/s, %.0f creates/s (%.2f); p99 %.1f / %.1f ms; CPU ms/op %s %.2f, load generator %.2f / baseline client %.2f, kube-apiserver %.2f / %.2f, etcd %.2f / %.2f\n",
+						v.name, conc, rep+1, srv.Rate(), base.Rate(), srv.Rate()/base.Rate(), srv.QuantileMs(0.99), base.QuantileMs(0.99),
+						v.key, srv.CPUPerOp(v.key), srv.CPUPerOp("self"), base.CPUPerOp("self"), srv.CPUPerOp("kube-apiserver"), base.CPUPerOp("kube-apiserver"),
+						srv.CPUPerOp("etcd"), base.CPUPerOp("etcd"))
+					for _, s := range []*benchutil.OpStats{srv, base} {
+						if s.FirstErr != nil {
+							fmt.Printf("%s, concurrency %d, repetition %d: %d errors, first: %v\n", v.name, conc, rep+1, s.Errs, s.FirstErr)
+						}
 					}
 				}
-			})
-			pairs = append(pairs, pair)
+			}
+			pair := pairs[0][len(pairs[0])-1]
 			b.ReportMetric(benchutil.Median(benchutil.ValuesOf(pair.Measured, (*benchutil.OpStats).Rate)), fmt.Sprintf("deliveries/s@c%d", conc))
 			b.ReportMetric(benchutil.Median(pair.Ratios()), fmt.Sprintf("ratio@c%d", conc))
 		}
 
-		sent, lost, lostAccepted, err := snd.lost(ctx, c)
-		if err != nil {
-			b.Fatal(err)
+		lost := make([]lostCount, len(variants))
+		for i, v := range variants {
+			l := &lost[i]
+			if l.sent, l.lost, l.lostAccepted, err = v.snd.lost(ctx, c); err != nil {
+				b.Fatal(err)
+			}
+			if err := checkNotLeader(ctx, c, v.metricsURL); err != nil {
+				b.Fatalf("%s: %v", v.name, err)
+			}
+			fmt.Printf("%s: %d deliveries sent, %d without a HookRun, %d of them answered 202\n", v.name, l.sent, l.lost, l.lostAccepted)
 		}
-		if err := checkNotLeader(ctx, c, metricsURL); err != nil {
-			b.Fatal(err)
-		}
-		fmt.Printf("%d deliveries sent, %d without a HookRun, %d of them answered 202\n", sent, lost, lostAccepted)
 		if profilePath != "" {
-			if err := profile(snd, pprofAddr, profilePath, 32, benchutil.EnvInt("HOOKRUN_BENCH_BINARY_PROFILE_SECONDS", 10)); err != nil {
+			if err := profile(after.snd, after.pprofAddr, profilePath, 32, benchutil.EnvInt("HOOKRUN_BENCH_BINARY_PROFILE_SECONDS", 10)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -492,7 +568,11 @@ func BenchmarkIngestionBinary(b *testing.B) {
 		if len(extraArgs) > 0 {
 			r.Params["extra flags"] = strings.Join(extraArgs, " ")
 		}
-		fillResult(r, pairs, sent, lost, lostAccepted)
+		fillResult(r, pairs[0], lost[0])
+		if len(variants) > 1 {
+			r.Params["before binary"] = beforeBin
+			r.Tables = append(r.Tables, beforeAfterTable(variants, pairs, lost))
+		}
 		path, err := r.Write(os.Stdout)
 		if err != nil {
 			b.Fatalf("write result: %v", err)
@@ -501,6 +581,38 @@ func BenchmarkIngestionBinary(b *testing.B) {
 			fmt.Printf("wrote %s\n", path)
 		}
 	}
+}
+
+// lostCount is what a binary's sender found at the end.
+type lostCount struct{ sent, lost, lostAccepted int }
+
+// beforeAfterTable compares the binaries measured in the same run, each
+// against the raw creates interleaved with it.
+func beforeAfterTable(variants []*binary, pairs [][]*benchutil.Pair, lost []lostCount) benchutil.Table {
+	t := benchutil.Table{
+		Title: "Before and after, in the same run",
+		Columns: []string{"concurrency", "binary", "deliveries/s", "baseline creates/s", "ratio", "p99", "p99 ratio",
+			"binary's CPU per delivery (ms)", "lost"},
+	}
+	for l := range pairs[0] {
+		for i, v := range variants {
+			p := pairs[i][l]
+			t.Rows = append(t.Rows, []string{
+				strconv.Itoa(p.C), v.name,
+				benchutil.Spread(benchutil.ValuesOf(p.Measured, (*benchutil.OpStats).Rate), "%.0f"),
+				benchutil.Spread(benchutil.ValuesOf(p.Base, (*benchutil.OpStats).Rate), "%.0f"),
+				benchutil.Spread(p.Ratios(), "%.2f"),
+				benchutil.Spread(benchutil.ValuesOf(p.Measured, func(s *benchutil.OpStats) float64 { return s.QuantileMs(0.99) }), "%.1f") + " ms",
+				benchutil.Spread(p.P99Ratios(), "%.2f"),
+				benchutil.Spread(benchutil.ValuesOf(p.Measured, func(s *benchutil.OpStats) float64 { return s.CPUPerOp(v.key) }), "%.2f"),
+				fmt.Sprintf("%d of %d", lost[i].lost, lost[i].sent),
+			})
+		}
+	}
+	t.Note = "Both binaries run side by side as non-leader replicas against the same API server (each one's cache also watches the other's HookRuns); " +
+		"in every repetition each is measured against raw creates interleaved with it, the one that goes first alternating. " +
+		"The figures of this table's run are therefore not those of the runs above, which had one binary only."
+	return t
 }
 
 // procs are the processes whose CPU time is metered.
@@ -513,7 +625,7 @@ func cpuMedian(reps []*benchutil.OpStats, proc string) float64 {
 	return benchutil.Median(benchutil.ValuesOf(reps, func(s *benchutil.OpStats) float64 { return s.CPUPerOp(proc) }))
 }
 
-func fillResult(r *benchutil.Result, pairs []*benchutil.Pair, sent, lost, lostAccepted int) {
+func fillResult(r *benchutil.Result, pairs []*benchutil.Pair, l lostCount) {
 	r.Command = "KUBEBUILDER_ASSETS=$PWD/bin/k8s/1.37.1 HOOKRUN_BENCH_OUT=$PWD/bin/bench go test ./test/bench/ingestion -run '^$' -bench . -benchtime=1x -timeout 30m"
 	r.Description = "The hookrun binary, built with `go build .` as the image builds it, runs as a process of its own against envtest with its default flags " +
 		"(only its listen addresses moved to free loopback ports) and `--leader-elect` as config/manager deploys it, while the benchmark holds the leader Lease " +
@@ -529,8 +641,8 @@ func fillResult(r *benchutil.Result, pairs []*benchutil.Pair, sent, lost, lostAc
 	r.Plots = plots
 	r.Headlines = append(r.Headlines, benchutil.IngestionHeadlines(pairs, 32)...)
 	r.Headlines = append(r.Headlines, benchutil.Headline{
-		Metric:   fmt.Sprintf("lost deliveries: %d of %d sent have no HookRun (%d of them answered 202)", lost, sent, lostAccepted),
-		Measured: float64(lost), Count: true, Goal: "0", Met: benchutil.Bool(lost == 0),
+		Metric:   fmt.Sprintf("lost deliveries: %d of %d sent have no HookRun (%d of them answered 202)", l.lost, l.sent, l.lostAccepted),
+		Measured: float64(l.lost), Count: true, Goal: "0", Met: benchutil.Bool(l.lost == 0),
 	})
 	if p := benchutil.PairAt(pairs, 32); p != nil {
 		r.Headlines = append(r.Headlines, benchutil.Headline{
