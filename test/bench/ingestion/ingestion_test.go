@@ -651,6 +651,9 @@ func fillResult(r *benchutil.Result, pairs []*benchutil.Pair, l lostCount) {
 			Measured: cpuMedian(p.Measured, procKey), Ratio: cpuMedian(p.Measured, procKey) / cpuMedian(p.Base, "self"),
 		})
 	}
+	if note := cpuNote(pairs); note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	errs, total := benchutil.Operations(pairs)
 	r.Notes = append(r.Notes, fmt.Sprintf("Errors: %d in %d deliveries and baseline creates. A lost delivery is one sent whose HookRun is not stored at the end "+
 		"(every HookRun of the namespace listed, matched by delivery id); a 2xx answer without a HookRun would break the guarantee of DESIGN.md.", errs, total))
@@ -681,4 +684,38 @@ func cpuTable(pairs []*benchutil.Pair) benchutil.Table {
 	t.Note = "CPU time from /proc/<pid>/stat (user + system) over each side's blocks, less the process's idle rate (measured before the run), divided by its operations. " +
 		"The hookrun process only works for deliveries (its reconcilers are idle), so its figure on a baseline row is what it spends in the background meanwhile."
 	return t
+}
+
+// total is the CPU per operation of all metered processes.
+func total(reps []*benchutil.OpStats) float64 {
+	var t float64
+	for _, p := range procs {
+		t += cpuMedian(reps, p.key)
+	}
+	return t
+}
+
+// cpuNote says what the CPU figures mean for the ratio at concurrency 32
+// (or the highest level measured).
+func cpuNote(pairs []*benchutil.Pair) string {
+	if len(pairs) == 0 {
+		return ""
+	}
+	p := pairs[len(pairs)-1]
+	if at := benchutil.PairAt(pairs, 32); at != nil {
+		p = at
+	}
+	binary, background := cpuMedian(p.Measured, procKey), cpuMedian(p.Base, procKey)
+	delivery, create := total(p.Measured), total(p.Base)
+	if delivery == 0 || create == 0 {
+		return ""
+	}
+	return fmt.Sprintf("What limits the ratio at concurrency %d: a delivery costs the hookrun process %.2f ms of CPU, of which %.2f ms it spends "+
+		"for any HookRun created on the API server (its cache watches HookRuns: the same figure shows on the baseline rows), so the webhook path "+
+		"itself costs %.2f ms; the load generator spends %.2f ms per delivery where the baseline's client spends %.2f ms per create. "+
+		"All processes counted, a delivery costs %.2f ms of CPU against %.2f ms for a raw create: on a saturated machine the CPU allows a ratio of %.2f; "+
+		"measured: %s. The rest is the extra hop (load generator → hookrun → API server) waiting for a core on a machine that other load keeps busy, "+
+		"which moves the measured ratio from repetition to repetition far more than the CPU figures.",
+		p.C, binary, background, binary-background, cpuMedian(p.Measured, "self"), cpuMedian(p.Base, "self"),
+		delivery, create, create/delivery, benchutil.Spread(p.Ratios(), "%.2f"))
 }
