@@ -29,8 +29,6 @@ package footprint
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,6 +54,7 @@ import (
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 	"github.com/hookrun/hookrun/controllers"
+	"github.com/hookrun/hookrun/internal/delivery"
 	"github.com/hookrun/hookrun/test/bench/benchutil"
 )
 
@@ -178,14 +177,6 @@ func (m *manager) waitReconciled(b *testing.B, want int, timeout time.Duration) 
 	return nil
 }
 
-// groupLabelOfEmptyGroup is the group label of a template without
-// concurrency.group: the first 16 hex digits of sha256("")
-// (controllers.groupLabel).
-func groupLabelOfEmptyGroup() string {
-	sum := sha256.Sum256(nil)
-	return hex.EncodeToString(sum[:])[:16]
-}
-
 // populate creates the template, n runs as the webhook server creates them
 // and, for each run, the Job the reconciler would create, started as the
 // job controller would mark it, and the run's status as the reconciler
@@ -272,7 +263,7 @@ func populateIn(b *testing.B, cfg *rest.Config, ns string, n, helmSecrets, helmS
 			return err
 		}
 		job := controllers.BuildJob(tmpl, run)
-		job.Labels[hooksv1alpha1.LabelGroup] = groupLabelOfEmptyGroup()
+		job.Labels[hooksv1alpha1.LabelGroup] = delivery.GroupLabel("")
 		if err := controllerutil.SetControllerReference(run, job, scheme); err != nil {
 			return err
 		}

@@ -714,8 +714,8 @@ func cpuNote(pairs []*benchutil.Pair) string {
 		"for any HookRun created on the API server (its cache watches HookRuns: the same figure shows on the baseline rows), so the webhook path "+
 		"itself costs %.2f ms; the load generator spends %.2f ms per delivery where the baseline's client spends %.2f ms per create. "+
 		"All processes counted, a delivery costs %.2f ms of CPU against %.2f ms for a raw create: on a saturated machine the CPU allows a ratio of %.2f; "+
-		"measured: %s. The rest is the extra hop (load generator → hookrun → API server) waiting for a core on a machine that other load keeps busy, "+
-		"which moves the measured ratio from repetition to repetition far more than the CPU figures.",
+		"measured: %s. The measured ratio also carries the extra hop (load generator → hookrun → API server), which waits for a core whenever other load "+
+		"keeps the machine busy: it moves from repetition to repetition far more than the CPU figures.",
 		p.C, binary, background, binary-background, cpuMedian(p.Measured, "self"), cpuMedian(p.Base, "self"),
 		delivery, create, create/delivery, benchutil.Spread(p.Ratios(), "%.2f"))
 }
