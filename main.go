@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -140,7 +141,8 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("webhook server client: %w", err)
 	}
-	if err := mgr.Add(webhookserver.New(mgr.GetClient(), webhookWriter, mgr.GetScheme(), opts.webhook)); err != nil {
+	webhook := webhookserver.New(mgr.GetClient(), webhookWriter, mgr.GetScheme(), opts.webhook)
+	if err := mgr.Add(webhook); err != nil {
 		return err
 	}
 	ctx := ctrl.SetupSignalHandler()
@@ -148,6 +150,9 @@ func run(opts options) error {
 		return err
 	}
 	if err := mgr.AddReadyzCheck("cache-synced", cacheSynced(mgr.GetCache())); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("webhook-listening", webhookListening(webhook, opts.webhook.BindAddress)); err != nil {
 		return err
 	}
 	if err := mgr.AddReadyzCheck("not-stopping", notStopping(ctx)); err != nil {
@@ -180,6 +185,18 @@ func cacheSynced(c cache.Cache) healthz.Checker {
 		defer cancel()
 		if !c.WaitForCacheSync(ctx) {
 			return errors.New("cache has not synced yet")
+		}
+		return nil
+	}
+}
+
+// webhookListening is ready once the webhook server listens: it starts
+// beside the probes, and a replica marked ready before would refuse the
+// deliveries a Service sends it. A disabled listener ("0") is always ready.
+func webhookListening(s interface{ Addr() net.Addr }, bindAddress string) healthz.Checker {
+	return func(*http.Request) error {
+		if bindAddress != "0" && s.Addr() == nil {
+			return errors.New("webhook listener not started yet")
 		}
 		return nil
 	}

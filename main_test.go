@@ -17,6 +17,7 @@ limitations under the License.
 package main
 
 import (
+	"net"
 	"testing"
 
 	"k8s.io/client-go/rest"
@@ -45,6 +46,33 @@ func TestWebhookConfig(t *testing.T) {
 			}
 			if base.QPS != 200 || base.Burst != 400 {
 				t.Errorf("the manager's config changed: %v/%d", base.QPS, base.Burst)
+			}
+		})
+	}
+}
+
+// addr stands in for the webhook server's Addr.
+type addr struct{ a net.Addr }
+
+func (a addr) Addr() net.Addr { return a.a }
+
+func TestWebhookListening(t *testing.T) {
+	listening := addr{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}}
+	cases := []struct {
+		name      string
+		server    addr
+		bind      string
+		wantReady bool
+	}{
+		{name: "not listening yet", server: addr{}, bind: ":8080", wantReady: false},
+		{name: "listening", server: listening, bind: ":8080", wantReady: true},
+		{name: "listener disabled", server: addr{}, bind: "0", wantReady: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := webhookListening(tc.server, tc.bind)(nil)
+			if (err == nil) != tc.wantReady {
+				t.Errorf("ready = %v (%v), want %v", err == nil, err, tc.wantReady)
 			}
 		})
 	}
