@@ -61,7 +61,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -127,22 +126,11 @@ func BenchmarkIngestion(b *testing.B) {
 	if err := deliver("prototype-" + run); err != nil {
 		b.Fatal(err)
 	}
-	var proto v1alpha1.HookRun
-	if err := suite.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: RunName("site", "prototype-"+run)}, &proto); err != nil {
+	base, err := benchutil.NewBaseline(ctx, suite.client, types.NamespacedName{Namespace: ns, Name: RunName("site", "prototype-"+run)})
+	if err != nil {
 		b.Fatal(err)
 	}
-	protoJSON, _ := json.Marshal(proto.Spec)
-	createRaw := func(id string) error {
-		obj := &v1alpha1.HookRun{
-			ObjectMeta: metav1.ObjectMeta{
-				Name: RunName("baseline", id), Namespace: ns,
-				Labels: proto.Labels, OwnerReferences: proto.OwnerReferences,
-			},
-			Spec: *proto.Spec.DeepCopy(),
-		}
-		obj.Spec.Delivery.ID = id
-		return suite.client.Create(ctx, obj)
-	}
+	createRaw := func(id string) error { return base.Create(ctx, id) }
 	meter := benchutil.NewIdleCPUMeter(benchutil.NewCPUMeter(), 3*time.Second)
 	// Warm up both paths (connections, caches, the API server's first
 	// requests).
@@ -182,10 +170,7 @@ func BenchmarkIngestion(b *testing.B) {
 	if len(rows) == 0 {
 		return
 	}
-	result.Params["repetitions"] = strconv.Itoa(reps)
-	result.Params["operations per side and repetition"] = fmt.Sprintf("4 blocks of max(%d, 8 × concurrency)", minOps)
-	result.Params["payload"] = fmt.Sprintf("GitHub push fixture, %d bytes, X-Hub-Signature-256", len(body))
-	result.Params["HookRun spec (JSON)"] = fmt.Sprintf("%d bytes", len(protoJSON))
+	benchutil.IngestionParams(result, reps, minOps, len(body), base)
 	result.Params["GOMAXPROCS"] = strconv.Itoa(runtime.GOMAXPROCS(0))
 	fillIngestionResult(result, rows)
 	path, err := result.Write(os.Stdout)

@@ -17,12 +17,21 @@ limitations under the License.
 package benchutil
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 )
 
 // OpStats is what one side of a comparison (deliveries or baseline creates)
@@ -334,4 +343,49 @@ func CompareRep(meter *IdleCPUMeter, c, n, rep int, run string, measured, baseli
 		}
 	}
 	return m, b
+}
+
+// Baseline is the baseline of an ingestion benchmark: raw creates of the
+// very HookRun a delivery stored (proto), from one client.
+type Baseline struct {
+	c     client.Client
+	proto *hooksv1alpha1.HookRun
+	// SpecJSON is the size of proto's spec as JSON, for the report.
+	SpecJSON int
+}
+
+// NewBaseline reads the HookRun a delivery stored.
+func NewBaseline(ctx context.Context, c client.Client, key client.ObjectKey) (*Baseline, error) {
+	proto := &hooksv1alpha1.HookRun{}
+	if err := c.Get(ctx, key, proto); err != nil {
+		return nil, fmt.Errorf("read the delivery's HookRun: %w", err)
+	}
+	spec, err := json.Marshal(proto.Spec)
+	if err != nil {
+		return nil, err
+	}
+	return &Baseline{c: c, proto: proto, SpecJSON: len(spec)}, nil
+}
+
+// Create creates a copy of the delivery's HookRun with delivery id id, its
+// name as long as the webhook server's names (<prefix>-<10 hex digits>).
+func (b *Baseline) Create(ctx context.Context, id string) error {
+	sum := sha256.Sum256([]byte(id))
+	obj := &hooksv1alpha1.HookRun{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "baseline-" + hex.EncodeToString(sum[:5]), Namespace: b.proto.Namespace,
+			Labels: b.proto.Labels, OwnerReferences: b.proto.OwnerReferences,
+		},
+		Spec: *b.proto.Spec.DeepCopy(),
+	}
+	obj.Spec.Delivery.ID = id
+	return b.c.Create(ctx, obj)
+}
+
+// IngestionParams are the parameters both ingestion benchmarks report.
+func IngestionParams(r *Result, reps, minOps, payloadBytes int, base *Baseline) {
+	r.Params["repetitions"] = strconv.Itoa(reps)
+	r.Params["operations per side and repetition"] = fmt.Sprintf("4 blocks of max(%d, 8 × concurrency)", minOps)
+	r.Params["payload"] = fmt.Sprintf("GitHub push fixture, %d bytes, X-Hub-Signature-256", payloadBytes)
+	r.Params["HookRun spec (JSON)"] = fmt.Sprintf("%d bytes", base.SpecJSON)
 }

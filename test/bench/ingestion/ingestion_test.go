@@ -482,22 +482,11 @@ func BenchmarkIngestionBinary(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var proto hooksv1alpha1.HookRun
-		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: protoName}, &proto); err != nil {
+		base, err := benchutil.NewBaseline(ctx, c, types.NamespacedName{Namespace: ns, Name: protoName})
+		if err != nil {
 			b.Fatal(err)
 		}
-		protoJSON, _ := json.Marshal(proto.Spec)
-		createRaw := func(id string) error {
-			obj := &hooksv1alpha1.HookRun{
-				ObjectMeta: metav1.ObjectMeta{
-					Name: "baseline-" + id, Namespace: ns,
-					Labels: proto.Labels, OwnerReferences: proto.OwnerReferences,
-				},
-				Spec: *proto.Spec.DeepCopy(),
-			}
-			obj.Spec.Delivery.ID = id
-			return c.Create(ctx, obj)
-		}
+		createRaw := func(id string) error { return base.Create(ctx, id) }
 
 		// Meters this process (load generator, baseline client) and its
 		// children: kube-apiserver, etcd and the binaries.
@@ -557,10 +546,7 @@ func BenchmarkIngestionBinary(b *testing.B) {
 
 		r := benchutil.NewResult("ingestion-binary", "Ingestion as users run it: the shipped binary, signed GitHub deliveries against raw HookRun creates", 1)
 		r.Machine.LoadAvg = load
-		r.Params["repetitions"] = strconv.Itoa(reps)
-		r.Params["operations per side and repetition"] = fmt.Sprintf("4 blocks of max(%d, 8 × concurrency)", minOps)
-		r.Params["payload"] = fmt.Sprintf("GitHub push fixture, %d bytes, X-Hub-Signature-256", len(body))
-		r.Params["HookRun spec (JSON)"] = fmt.Sprintf("%d bytes", len(protoJSON))
+		benchutil.IngestionParams(r, reps, minOps, len(body), base)
 		r.Params["benchmark GOMAXPROCS"] = strconv.Itoa(goruntime.GOMAXPROCS(0))
 		if bin := os.Getenv("HOOKRUN_BENCH_BINARY"); bin != "" {
 			r.Params["binary"] = bin
