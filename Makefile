@@ -144,8 +144,12 @@ cluster-status: ## Show the local cluster's processes and node.
 	hack/local-cluster/status
 
 .PHONY: down
-down: ## Stop the local cluster and remove its state.
+down: ## Stop Gitea and the local cluster and remove their state.
 	hack/local-cluster/down
+
+.PHONY: gitea
+gitea: ## Start Gitea (built from source on first use) with a demo repository wired to the demo template.
+	hack/gitea/demo
 
 .PHONY: install
 install: manifests ## Install the CRDs into the cluster in $$KUBECONFIG.

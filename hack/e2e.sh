@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test-e2e`: end-to-end tests on a real single-node cluster.
 #
-# Builds bin/hookrun, brings up the local cluster (hack/local-cluster/up) if
+# Builds bin/hookrun and Gitea (hack/gitea/build, for the real-git-host
+# tests), brings up the local cluster (hack/local-cluster/up) if
 # it is not running, runs the e2e suite (the e2e build tag, ./test/e2e/) and,
 # if this script started the cluster, tears it down again — also when a test
 # fails. Set KEEP_CLUSTER=1 to leave it running. E2E_TAGS and E2E_RUN select
@@ -29,6 +30,8 @@ teardown() {
 }
 trap teardown EXIT
 hack/local-cluster/up
+log "building Gitea for the real-git-host tests (cached in bin/gitea)"
+hack/gitea/build >/dev/null
 
 export KUBECONFIG=$ROOT/.cluster/kubeconfig
 export HOOKRUN_BIN=$ROOT/bin/hookrun

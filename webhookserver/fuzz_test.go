@@ -121,6 +121,11 @@ func FuzzGitLab(f *testing.F) {
 func FuzzGitea(f *testing.F) {
 	addFixtures(f, "push", "gitea/push.json")
 	addFixtures(f, "delete", "gitea/delete.json")
+	addFixtures(f, "push", "gitea/push-annotated-tag.json")
+	addFixtures(f, "push", "gitea/push-delete-tag.json")
+	addFixtures(f, "delete", "gitea/delete-tag.json")
+	addFixtures(f, "create", "gitea/create-branch.json")
+	addFixtures(f, "pull_request", "gitea/pull_request.json")
 	f.Add("create", "x", []byte(`{"ref":"v1","ref_type":"tag","sha":"abc"}`))
 	f.Fuzz(func(t *testing.T, event, id string, body []byte) {
 		h := headers("X-Gitea-Event", event, "X-Gitea-Delivery", id)

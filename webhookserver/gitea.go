@@ -17,10 +17,12 @@ limitations under the License.
 package webhookserver
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/hookrun/hookrun/api/v1alpha1"
 )
@@ -36,22 +38,39 @@ type giteaProvider struct{}
 var giteaHosts = []string{"Forgejo", "Gitea", "Gogs"}
 
 func (giteaProvider) verify(in *verifyInput) error {
+	signed := giteaSigned(in)
 	for _, host := range giteaHosts {
 		hdr := "X-" + host + "-Signature"
 		if sig := in.header.Get(hdr); sig != "" {
-			if verifyHexMAC(sha256.New, "", sig, in.body, in.keys) {
+			if signed(func(msg []byte) bool { return verifyHexMAC(sha256.New, "", sig, msg, in.keys) }) {
 				return nil
 			}
 			return fmt.Errorf("%w: %s does not match", errBadSignature, hdr)
 		}
 	}
 	if sig := in.header.Get("X-Hub-Signature-256"); sig != "" {
-		if verifyHexMAC(sha256.New, "sha256=", sig, in.body, in.keys) {
+		if signed(func(msg []byte) bool { return verifyHexMAC(sha256.New, "sha256=", sig, msg, in.keys) }) {
 			return nil
 		}
 		return fmt.Errorf("%w: X-Hub-Signature-256 does not match", errBadSignature)
 	}
 	return fmt.Errorf("%w: no X-Gitea-Signature, X-Forgejo-Signature or X-Gogs-Signature header (set a secret on the webhook)", errMissingSignature)
+}
+
+// giteaSigned says which bytes a Gitea signature may cover. Gitea signs the
+// JSON payload even when the webhook's content type is "form" and it sends
+// `payload=<url-encoded JSON>` (measured with Gitea 1.26), so for a form body
+// the payload field is checked too; the body as sent stays accepted (Gogs and
+// Forgejo, and what GitHub does for form deliveries). Either way only the
+// payload field is read afterwards, and it is covered by the signature.
+func giteaSigned(in *verifyInput) func(check func(msg []byte) bool) bool {
+	return func(check func(msg []byte) bool) bool {
+		if check(in.body) {
+			return true
+		}
+		doc, err := formDocument(in.header, in.body)
+		return err == nil && !bytes.Equal(doc, in.body) && check(doc)
+	}
 }
 
 // giteaPayload holds the fields hookrun reads from Gitea's push, create and
@@ -66,8 +85,11 @@ type giteaPayload struct {
 		FullName string `json:"full_name"`
 		CloneURL string `json:"clone_url"`
 	} `json:"repository"`
-	Pusher giteaUser `json:"pusher"`
-	Sender giteaUser `json:"sender"`
+	Pusher     giteaUser `json:"pusher"`
+	Sender     giteaUser `json:"sender"`
+	HeadCommit *struct {
+		ID string `json:"id"`
+	} `json:"head_commit"`
 }
 
 type giteaUser struct {
@@ -103,18 +125,31 @@ func (giteaProvider) normalise(h http.Header, body []byte) (*event, error) {
 		CloneURL:   p.Repository.CloneURL,
 	}
 	k := kindOther
+	echo := ""
 	switch name {
 	case "push":
-		d.Ref, d.SHA, d.Before = p.Ref, p.After, p.Before
-		k = refKind(p.Ref)
+		// The "test delivery" button sends the default branch's short name.
+		d.Ref, d.SHA, d.Before = fullRef(p.Ref, "branch"), p.After, p.Before
+		k = refKind(d.Ref)
 		if isZeroSHA(p.After) {
 			k = kindDelete
+		} else if p.HeadCommit != nil && p.HeadCommit.ID != "" {
+			// For an annotated tag, after is the tag object; the commit it
+			// points to is what a deploy checks out and a status goes on.
+			d.SHA = p.HeadCommit.ID
 		}
 	case "create":
 		d.Ref, d.SHA = fullRef(p.Ref, p.RefType), p.SHA
+		k = kindCreate
 	case "delete":
 		d.Ref, d.SHA = fullRef(p.Ref, p.RefType), zeroSHA
 		k = kindDelete
+		if strings.EqualFold(p.RefType, "tag") {
+			// A deleted branch arrives only as this event; a deleted tag also
+			// as a push with an all-zero sha, and that one runs.
+			k = kindEcho
+			echo = fmt.Sprintf("%s was deleted: Gitea's push delivery with an all-zero sha for the same tag is the one that runs", d.Ref)
+		}
 	}
-	return &event{candidates: []candidate{{delivery: d, kind: k}}, document: doc}, nil
+	return &event{candidates: []candidate{{delivery: d, kind: k, echo: echo}}, document: doc}, nil
 }

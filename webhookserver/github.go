@@ -112,6 +112,7 @@ func (githubProvider) normalise(h http.Header, body []byte) (*event, error) {
 		}
 	case "create":
 		d.Ref = fullRef(p.Ref, p.RefType)
+		k = kindCreate
 	case "delete":
 		d.Ref, d.SHA = fullRef(p.Ref, p.RefType), zeroSHA
 		k = kindDelete

@@ -124,15 +124,15 @@ func TestIntegrationProviders(t *testing.T) {
 		},
 		{
 			name: "gitea", provider: v1alpha1.ProviderGitea, secret: plain,
-			match: v1alpha1.MatchSpec{Events: []string{"push"}, Refs: []string{"refs/heads/develop"}},
+			match: v1alpha1.MatchSpec{Events: []string{"push"}, Refs: []string{"refs/heads/main"}},
 			body:  fixture(t, "gitea/push.json"),
 			header: func(b []byte) http.Header {
 				return signedHeaders("gitea", testKey, b, "push", "f6266f16-1bf3-46a5-9ea4-602e06ead473")
 			},
-			want: v1alpha1.Delivery{ID: "f6266f16-1bf3-46a5-9ea4-602e06ead473", Provider: "gitea", Event: "push", Repository: "gitea/webhooks",
-				Ref: "refs/heads/develop", SHA: "bffeb74224043ba2feb48d137756c8a9331c449a", Before: "28e1879d029cb852e4844d9c718537df08844e03",
-				Sender: "gitea", CloneURL: "https://gitea.example.org/gitea/webhooks.git"},
-			wantEnv: map[string]string{"HOOK_BRANCH": "develop"},
+			want: v1alpha1.Delivery{ID: "f6266f16-1bf3-46a5-9ea4-602e06ead473", Provider: "gitea", Event: "push", Repository: "acme/site",
+				Ref: "refs/heads/main", SHA: "bc1cf74d7731544276c76af7478d8f865ad1a16c", Before: "7d25268cd68fc935647eb72825811eac5acc6930",
+				Sender: "hookrun", CloneURL: "https://gitea.example.org/acme/site.git"},
+			wantEnv: map[string]string{"HOOK_BRANCH": "main"},
 		},
 		{
 			name: "forgejo", provider: v1alpha1.ProviderGitea, secret: plain,
@@ -140,9 +140,9 @@ func TestIntegrationProviders(t *testing.T) {
 			header: func(b []byte) http.Header {
 				return headers("X-Forgejo-Event", "push", "X-Forgejo-Delivery", "fj-1", "X-Forgejo-Signature", hmacHex(sha256.New, testKey, b))
 			},
-			want: v1alpha1.Delivery{ID: "fj-1", Provider: "gitea", Event: "push", Repository: "gitea/webhooks",
-				Ref: "refs/heads/develop", SHA: "bffeb74224043ba2feb48d137756c8a9331c449a", Before: "28e1879d029cb852e4844d9c718537df08844e03",
-				Sender: "gitea", CloneURL: "https://gitea.example.org/gitea/webhooks.git"},
+			want: v1alpha1.Delivery{ID: "fj-1", Provider: "gitea", Event: "push", Repository: "acme/site",
+				Ref: "refs/heads/main", SHA: "bc1cf74d7731544276c76af7478d8f865ad1a16c", Before: "7d25268cd68fc935647eb72825811eac5acc6930",
+				Sender: "hookrun", CloneURL: "https://gitea.example.org/acme/site.git"},
 		},
 		{
 			name: "bitbucket cloud: the tag of a two-ref push", provider: v1alpha1.ProviderBitbucket, secret: plain,

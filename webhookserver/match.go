@@ -88,6 +88,8 @@ type MatchResult struct {
 func eventNames(c candidate) []string {
 	own := c.delivery.Event
 	switch c.kind {
+	case kindEcho:
+		return nil
 	case kindDelete:
 		return []string{EventDelete}
 	case kindTag:
@@ -128,7 +130,7 @@ func matchDelivery(m v1alpha1.MatchSpec, c candidate) MatchResult {
 	}
 
 	if len(m.Events) == 0 {
-		r.Events.Matched = c.kind != kindDelete
+		r.Events.Matched = c.kind != kindDelete && c.kind != kindCreate && c.kind != kindEcho
 	} else {
 		for _, want := range m.Events {
 			for _, n := range names {
@@ -142,6 +144,10 @@ func matchDelivery(m v1alpha1.MatchSpec, c candidate) MatchResult {
 	r.Refs.Matched = globAny(m.Refs, d.Ref, false)
 
 	switch {
+	case c.kind == kindEcho:
+		r.Reason = c.echo
+	case !r.Events.Matched && c.kind == kindCreate && len(m.Events) == 0:
+		r.Reason = fmt.Sprintf("%s was created: the push delivery of the same ref runs; list %q in match.events to run on creation too", d.Ref, d.Event)
 	case !r.Events.Matched && c.kind == kindDelete:
 		r.Reason = fmt.Sprintf("%s was deleted; list %q in match.events to run on deletions", d.Ref, EventDelete)
 	case !r.Events.Matched:

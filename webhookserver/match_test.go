@@ -33,6 +33,11 @@ func TestMatchDelivery(t *testing.T) {
 	other := func(event string) candidate {
 		return candidate{delivery: v1alpha1.Delivery{Event: event, Repository: "acme/site"}, kind: kindOther}
 	}
+	creation := func(ref string) candidate {
+		return candidate{delivery: v1alpha1.Delivery{Event: "create", Repository: "acme/site", Ref: ref}, kind: kindCreate}
+	}
+	echo := candidate{delivery: v1alpha1.Delivery{Event: "delete", Repository: "acme/site", Ref: "refs/tags/v1", SHA: zeros},
+		kind: kindEcho, echo: "refs/tags/v1 was deleted: the push delivery is the one that runs"}
 	tests := []struct {
 		name       string
 		match      v1alpha1.MatchSpec
@@ -67,6 +72,11 @@ func TestMatchDelivery(t *testing.T) {
 		{name: "ref glob stops at slashes", match: v1alpha1.MatchSpec{Refs: []string{"refs/heads/*"}}, candidate: push("push", "acme/site", "refs/heads/feature/x"), wantReason: "match.refs"},
 		{name: "refs are case-sensitive", match: v1alpha1.MatchSpec{Refs: []string{"refs/heads/Main"}}, candidate: push("push", "acme/site", "refs/heads/main"), wantReason: "match.refs"},
 		{name: "an event without ref fails a refs list", match: v1alpha1.MatchSpec{Refs: []string{"*"}}, candidate: other("issues"), wantReason: "match.refs"},
+		{name: "empty match does not take a create (its push runs)", candidate: creation("refs/heads/feature"), wantReason: `list "create" in match.events`},
+		{name: "push does not take a create", match: v1alpha1.MatchSpec{Events: []string{"push"}}, candidate: creation("refs/heads/feature"), wantReason: `event "create" is not in match.events`},
+		{name: "create listed takes a create", match: v1alpha1.MatchSpec{Events: []string{"create"}}, candidate: creation("refs/tags/v1"), wantMatch: true},
+		{name: "an echo never runs", candidate: echo, wantReason: "the one that runs"},
+		{name: "an echo never runs, not even by name", match: v1alpha1.MatchSpec{Events: []string{"delete"}}, candidate: echo, wantReason: "the one that runs"},
 		{name: "all lists must match", match: v1alpha1.MatchSpec{Events: []string{"push"}, Repositories: []string{"acme/site"}, Refs: []string{"refs/heads/main"}}, candidate: push("push", "acme/site", "refs/heads/main"), wantMatch: true},
 	}
 	for _, tt := range tests {

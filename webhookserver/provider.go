@@ -87,6 +87,14 @@ const (
 	kindPush               // a branch push
 	kindTag                // a tag push
 	kindDelete             // a branch or tag deletion
+	// kindCreate is a "ref created" notice (GitHub's and Gitea's create
+	// event). The host also sends the push of the same ref, which is the one
+	// that runs: a create answers only to its own name, listed explicitly.
+	kindCreate
+	// kindEcho is a second notice of a change another delivery of the same
+	// host already carries (Gitea sends a deleted tag both as a push with an
+	// all-zero sha and as a delete event). It never runs; echo says why.
+	kindEcho
 )
 
 // candidate is one normalised delivery. Most payloads give one; a Bitbucket
@@ -95,6 +103,7 @@ const (
 type candidate struct {
 	delivery v1alpha1.Delivery
 	kind     kind
+	echo     string // kindEcho: which delivery carries the change instead
 }
 
 // event is a normalised request.

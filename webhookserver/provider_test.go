@@ -17,6 +17,7 @@ limitations under the License.
 package webhookserver
 
 import (
+	"bytes"
 	"crypto/sha1" //nolint:gosec // GitHub's legacy signature, tested as opt-in
 	"crypto/sha256"
 	"encoding/base64"
@@ -57,9 +58,9 @@ func TestNormalise(t *testing.T) {
 	}
 	giteaPush := v1alpha1.Delivery{
 		ID: "f6266f16-1bf3-46a5-9ea4-602e06ead473", Provider: v1alpha1.ProviderGitea, Event: "push",
-		Repository: "gitea/webhooks", Ref: "refs/heads/develop",
-		SHA: "bffeb74224043ba2feb48d137756c8a9331c449a", Before: "28e1879d029cb852e4844d9c718537df08844e03",
-		Sender: "gitea", CloneURL: "https://gitea.example.org/gitea/webhooks.git",
+		Repository: "acme/site", Ref: "refs/heads/main",
+		SHA: "bc1cf74d7731544276c76af7478d8f865ad1a16c", Before: "7d25268cd68fc935647eb72825811eac5acc6930",
+		Sender: "hookrun", CloneURL: "https://gitea.example.org/acme/site.git",
 	}
 	bbCloud := v1alpha1.Delivery{
 		ID: "d0b5e2c4-7a4e-4b4f-9b8e-2f0c1e7a9b11", Provider: v1alpha1.ProviderBitbucket, Event: "repo:push",
@@ -203,8 +204,55 @@ func TestNormalise(t *testing.T) {
 			header: headers("X-Gitea-Event", "delete", "X-Gitea-Delivery", giteaPush.ID),
 			body:   fixture(t, "gitea/delete.json"),
 			want: []want{{with(giteaPush, func(d *v1alpha1.Delivery) {
-				d.Event, d.Ref, d.SHA, d.Before = "delete", "refs/heads/feature/old", zeros, ""
+				d.Event, d.Ref, d.SHA, d.Before = "delete", "refs/heads/feature", zeros, ""
 			}), kindDelete}},
+		},
+		// What Gitea 1.26 really sends (captured by test/e2e/gitea_test.go).
+		{
+			name: "gitea annotated tag: the commit, not the tag object", provider: v1alpha1.ProviderGitea,
+			header: headers("X-Gitea-Event", "push", "X-Gitea-Delivery", "tag-1"),
+			body:   fixture(t, "gitea/push-annotated-tag.json"),
+			want: []want{{with(giteaPush, func(d *v1alpha1.Delivery) {
+				d.ID, d.Ref, d.SHA, d.Before = "tag-1", "refs/tags/v1.0.0", "7d25268cd68fc935647eb72825811eac5acc6930", zeros
+			}), kindTag}},
+		},
+		{
+			name: "gitea create of a branch answers only to create", provider: v1alpha1.ProviderGitea,
+			header: headers("X-Gitea-Event", "create", "X-Gitea-Delivery", "create-1"),
+			body:   fixture(t, "gitea/create-branch.json"),
+			want: []want{{with(giteaPush, func(d *v1alpha1.Delivery) {
+				d.ID, d.Event, d.Ref, d.SHA, d.Before = "create-1", "create", "refs/heads/feature", "e0735743c08d8425672e49787fd145fa099a2de7", ""
+			}), kindCreate}},
+		},
+		{
+			name: "gitea create of a tag", provider: v1alpha1.ProviderGitea,
+			header: headers("X-Gitea-Event", "create", "X-Gitea-Delivery", "create-2"),
+			body:   fixture(t, "gitea/create-tag.json"),
+			want: []want{{with(giteaPush, func(d *v1alpha1.Delivery) {
+				d.ID, d.Event, d.Ref, d.SHA, d.Before = "create-2", "create", "refs/tags/v1.0.0", "f718dd36166c30ea3bb5f39d51f6837d19630560", ""
+			}), kindCreate}},
+		},
+		{
+			name: "gitea tag deletion as a push", provider: v1alpha1.ProviderGitea,
+			header: headers("X-Gitea-Event", "push", "X-Gitea-Delivery", "del-1"),
+			body:   fixture(t, "gitea/push-delete-tag.json"),
+			want: []want{{with(giteaPush, func(d *v1alpha1.Delivery) {
+				d.ID, d.Ref, d.SHA, d.Before = "del-1", "refs/tags/v1.0.0", zeros, "f718dd36166c30ea3bb5f39d51f6837d19630560"
+			}), kindDelete}},
+		},
+		{
+			name: "gitea tag deletion's delete event is an echo", provider: v1alpha1.ProviderGitea,
+			header: headers("X-Gitea-Event", "delete", "X-Gitea-Delivery", "del-2"),
+			body:   fixture(t, "gitea/delete-tag.json"),
+			want: []want{{with(giteaPush, func(d *v1alpha1.Delivery) {
+				d.ID, d.Event, d.Ref, d.SHA, d.Before = "del-2", "delete", "refs/tags/v1.0.0", zeros, ""
+			}), kindEcho}},
+		},
+		{
+			name: "gitea short ref (older Gitea's test delivery)", provider: v1alpha1.ProviderGitea,
+			header: headers("X-Gitea-Event", "push", "X-Gitea-Delivery", "test-1"),
+			body:   bytes.Replace(fixture(t, "gitea/push.json"), []byte(`"ref": "refs/heads/main"`), []byte(`"ref": "main"`), 1),
+			want:   []want{{with(giteaPush, func(d *v1alpha1.Delivery) { d.ID = "test-1" }), kindPush}},
 		},
 		{name: "gitea without event header", provider: v1alpha1.ProviderGitea, header: headers(), body: fixture(t, "gitea/push.json"), wantErr: true},
 
@@ -326,6 +374,7 @@ func TestVerify(t *testing.T) {
 	body := compact(t, fixture(t, "github/push.json"))
 	cur, prev, other := []byte("s3cret-current"), []byte("s3cret-previous"), []byte("not-the-secret")
 	keys := [][]byte{cur, prev}
+	giteaForm := []byte("payload=" + url.QueryEscape(string(body)))
 	now := time.Unix(1_780_000_000, 0)
 	whsecKey := []byte("0123456789abcdef0123456789abcdef")
 	whsec := []byte("whsec_" + base64.StdEncoding.EncodeToString(whsecKey))
@@ -384,6 +433,17 @@ func TestVerify(t *testing.T) {
 		{name: "gitea X-Hub-Signature-256", provider: "gitea", header: headers("X-Hub-Signature-256", sha256Sig(cur, body))},
 		{name: "gitea wrong", provider: "gitea", header: headers("X-Gitea-Signature", hmacHex(sha256.New, other, body)), want: errBadSignature},
 		{name: "gitea missing", provider: "gitea", header: headers(), want: errMissingSignature},
+		// Gitea signs the JSON payload of a form delivery, not the form body.
+		{name: "gitea form, payload signed", provider: "gitea", body: giteaForm,
+			header: headers("Content-Type", "application/x-www-form-urlencoded", "X-Gitea-Signature", hmacHex(sha256.New, cur, body))},
+		{name: "gitea form, body signed", provider: "gitea", body: giteaForm,
+			header: headers("Content-Type", "application/x-www-form-urlencoded", "X-Gitea-Signature", hmacHex(sha256.New, cur, giteaForm))},
+		{name: "gitea form, X-Hub-Signature-256 over the payload", provider: "gitea", body: giteaForm,
+			header: headers("Content-Type", "application/x-www-form-urlencoded", "X-Hub-Signature-256", sha256Sig(cur, body))},
+		{name: "gitea form, payload signed with another key", provider: "gitea", body: giteaForm,
+			header: headers("Content-Type", "application/x-www-form-urlencoded", "X-Gitea-Signature", hmacHex(sha256.New, other, body)), want: errBadSignature},
+		{name: "gitea json body is not read as a form", provider: "gitea", body: giteaForm,
+			header: headers("Content-Type", "application/json", "X-Gitea-Signature", hmacHex(sha256.New, cur, body)), want: errBadSignature},
 
 		{name: "bitbucket", provider: "bitbucket", header: headers("X-Hub-Signature", sha256Sig(cur, body))},
 		{name: "bitbucket previous", provider: "bitbucket", header: headers("X-Hub-Signature", sha256Sig(prev, body))},
