@@ -203,13 +203,19 @@ func formDocument(header http.Header, body []byte) ([]byte, error) {
 func macEqual(newHash func() hash.Hash, want, msg []byte, keys [][]byte) bool {
 	ok := 0
 	for _, k := range keys {
-		mac := hmac.New(newHash, k)
-		mac.Write(msg)
-		if hmac.Equal(mac.Sum(nil), want) {
+		if hmac.Equal(macOf(newHash, k, msg), want) {
 			ok = 1
 		}
 	}
 	return ok == 1
+}
+
+// macOf is the HMAC of msg under key: what a sender signs (Sign) and what
+// verification recomputes (macEqual).
+func macOf(newHash func() hash.Hash, key, msg []byte) []byte {
+	mac := hmac.New(newHash, key)
+	mac.Write(msg)
+	return mac.Sum(nil)
 }
 
 // verifyHexMAC checks a hex HMAC of body, with an optional algorithm prefix
@@ -292,12 +298,7 @@ func verifyStandard(in *verifyInput) error {
 	if d := in.now.Sub(time.Unix(sec, 0)); d > in.tolerance || d < -in.tolerance {
 		return fmt.Errorf("%w: webhook-timestamp is more than %s away from the server's clock", errBadSignature, in.tolerance)
 	}
-	msg := make([]byte, 0, len(id)+len(ts)+len(in.body)+2)
-	msg = append(msg, id...)
-	msg = append(msg, '.')
-	msg = append(msg, ts...)
-	msg = append(msg, '.')
-	msg = append(msg, in.body...)
+	msg := standardMessage(id, ts, in.body)
 	keys := standardKeys(in.keys)
 	for _, s := range strings.Fields(sigs) {
 		version, b64, ok := strings.Cut(s, ",")
@@ -313,6 +314,17 @@ func verifyStandard(in *verifyInput) error {
 		}
 	}
 	return fmt.Errorf("%w: webhook-signature does not match", errBadSignature)
+}
+
+// standardMessage is what a Standard Webhooks signature covers:
+// "{webhook-id}.{webhook-timestamp}.{body}".
+func standardMessage(id, ts string, body []byte) []byte {
+	msg := make([]byte, 0, len(id)+len(ts)+len(body)+2)
+	msg = append(msg, id...)
+	msg = append(msg, '.')
+	msg = append(msg, ts...)
+	msg = append(msg, '.')
+	return append(msg, body...)
 }
 
 // bearerToken is the token of an `Authorization: Bearer <token>` header.
