@@ -92,7 +92,7 @@ bench: test-control-plane ## Every benchmark (envtest + local cluster) → docs/
 	$(MAKE) bench-report
 
 .PHONY: bench-ingestion
-bench-ingestion: test-control-plane ## Ingestion as users run it: the shipped binary out of process against raw creates (~5 min; HOOKRUN_BENCH_BINARY_PROFILE=file adds a CPU profile).
+bench-ingestion: test-control-plane ## Ingestion as users run it: the shipped binary out of process against raw creates (~10 min; HOOKRUN_BENCH_BINARY_PROFILE=file adds a CPU profile).
 	mkdir -p $(BENCH_OUT)
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) HOOKRUN_BENCH_OUT=$(BENCH_OUT) go test ./test/bench/ingestion -run '^$$' -bench '^BenchmarkIngestionBinary$$' -benchtime=1x -timeout 30m
 
