@@ -106,6 +106,10 @@ bench-report: ## Regenerate docs/performance.md and docs/perf/*.png from bin/ben
 build: generate ## Build the manager binary.
 	CGO_ENABLED=0 go build -o bin/hookrun .
 
+.PHONY: plugin
+plugin: ## Build the kubectl plugin (bin/kubectl-hookrun; put it on PATH to use it as kubectl hookrun).
+	CGO_ENABLED=0 go build -o bin/kubectl-hookrun ./cmd/kubectl-hookrun
+
 IMAGE_TOOL ?= $(LOCALBIN)/image-builder
 
 .PHONY: image

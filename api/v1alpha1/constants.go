@@ -24,6 +24,8 @@ const (
 	LabelRun = "hooks.hookrun.dev/run"
 	// LabelGroup holds a hash of a Job's concurrency group key.
 	LabelGroup = "hooks.hookrun.dev/group"
+	// LabelRerunOf names the run a rerun (kubectl hookrun rerun) repeats.
+	LabelRerunOf = "hooks.hookrun.dev/rerun-of"
 )
 
 // Condition types.
