@@ -155,11 +155,12 @@ func terminalConditions(conditions []batchv1.JobCondition) []batchv1.JobConditio
 
 // stripRun compacts a HookRun. A finished run (Succeeded, Failed,
 // Cancelled, Skipped) is read only for what the template's status and
-// history, admission and the wake-ups of waiting runs look at: its name,
-// owner, template, creation and deletion, phase and jobName. The HookRun
-// reconciler returns before anything else for a finished run and never
-// writes its status again, so its delivery, params, status.message (up to
-// 4 KiB of a failed run's output) and conditions are dropped, and its
+// history, admission, the wake-ups of waiting runs and the status badge
+// look at: its name, owner, template, creation and deletion, phase,
+// jobName, completion time and delivery ref. The HookRun reconciler
+// returns before anything else for a finished run and never writes its
+// status again, so its delivery (but the ref), params, status.message (up
+// to 4 KiB of a failed run's output) and conditions are dropped, and its
 // labels cut to the template label. An unfinished run keeps everything:
 // admission evaluates the group key of every run with a Job (delivery and
 // params), the Job builder reads the whole spec, and the status patch is
@@ -173,7 +174,9 @@ func stripRun(in any) (any, error) {
 		run.ManagedFields = nil
 		run.Annotations = nil
 		run.Labels = templateLabels(run.Labels[hooksv1alpha1.LabelTemplate])
-		run.Spec.Delivery = hooksv1alpha1.Delivery{}
+		// The ref stays: the status badge (webhookserver) picks the last
+		// finished run of one ref. Refs repeat and are interned.
+		run.Spec.Delivery = hooksv1alpha1.Delivery{Ref: run.Spec.Delivery.Ref}
 		run.Spec.Params = nil
 		run.Status.Message = ""
 		run.Status.Conditions = nil

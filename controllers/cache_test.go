@@ -264,7 +264,7 @@ func TestStripRun(t *testing.T) {
 			if tt.finished {
 				want.Annotations = nil
 				want.Labels = map[string]string{hooksv1alpha1.LabelTemplate: "site"}
-				want.Spec.Delivery, want.Spec.Params = hooksv1alpha1.Delivery{}, nil
+				want.Spec.Delivery, want.Spec.Params = hooksv1alpha1.Delivery{Ref: tt.run.Spec.Delivery.Ref}, nil
 				want.Status.Message, want.Status.Conditions = "", nil
 			}
 			if diff := cmp.Diff(want, stripped); diff != "" {
@@ -537,7 +537,7 @@ func TestCachedFinishedRunKeepsServerData(t *testing.T) {
 	g.Expect(stripped.Status.Message).To(BeEmpty(), "the cache keeps a finished run's message")
 	g.Expect(stripped.Status.Conditions).To(BeEmpty())
 	g.Expect(stripped.Spec.Params).To(BeNil())
-	g.Expect(stripped.Spec.Delivery).To(Equal(hooksv1alpha1.Delivery{}))
+	g.Expect(stripped.Spec.Delivery).To(Equal(hooksv1alpha1.Delivery{Ref: failed.Spec.Delivery.Ref}), "the cache keeps only the ref of a finished run's delivery")
 
 	// Reconcile the finished run and its template from the stripped copy:
 	// the run is left as it is, the template reads its phase.

@@ -117,8 +117,12 @@ func answerOf(err error) answer {
 	return fail(http.StatusInternalServerError, "internal error")
 }
 
-// ServeHTTP answers one delivery.
+// ServeHTTP answers one delivery (or a status badge: badge.go).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, BadgePrefix) {
+		s.serveBadge(w, r)
+		return
+	}
 	start := time.Now()
 	label, a := s.handle(w, r)
 	writeAnswer(w, a)

@@ -287,6 +287,13 @@ type HookTemplateSpec struct {
 	// Suspend records deliveries as runs but starts none until set back to false.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+
+	// Badge serves an SVG status badge of the last finished run at
+	// GET /badges/{namespace}/{template}.svg on the webhook listener (anyone
+	// who can reach the listener can read it). Off: that URL answers 404.
+	// +optional
+	// +kubebuilder:default=false
+	Badge bool `json:"badge,omitempty"`
 }
 
 // LastRun summarises the newest run of a template.
