@@ -287,6 +287,7 @@ func TestList(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("list: exit %d: %s", res.code, res.stderr)
 	}
+	t.Logf("list:\n%s", res.stdout)
 	lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
 	if len(lines) != 3 {
 		t.Fatalf("list printed %q: want a header and two rows", res.stdout)
@@ -398,6 +399,7 @@ func TestWhy(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("why: exit %d: %s", res.code, res.stderr)
 	}
+	t.Logf("why:\n%s", res.stdout)
 	fields := map[string][]string{}
 	for _, line := range strings.Split(res.stdout, "\n") {
 		if f := strings.Fields(line); len(f) > 1 {
