@@ -17,7 +17,9 @@ limitations under the License.
 package webhookserver
 
 import (
+	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -219,4 +221,65 @@ func TestBadgeEscapes(t *testing.T) {
 	if diff := cmp.Diff([]string{`a<b&"c`, "Succeeded"}, doc.Texts); diff != "" {
 		t.Errorf("texts (-want +got):\n%s", diff)
 	}
+}
+
+// TestIntegrationBadge: over real HTTP, from the manager's cache: the badge
+// follows a run to its end, and a template that turns the badge off
+// answers 404 again.
+func TestIntegrationBadge(t *testing.T) {
+	requireEnvtest(t)
+	ctx := context.Background()
+	ns := newNamespace(t, suite.client)
+	tmpl := testTemplate(ns, v1alpha1.ProviderGitHub)
+	tmpl.Spec.Badge = true
+	tmpl = createTemplate(t, suite.client, suite.mgr.GetClient(), tmpl, testSecret(ns, map[string]string{"secret": string(testKey)}))
+	url := suite.baseURL + BadgePrefix + ns + "/" + tmpl.Name + ".svg"
+	phaseOf := func() (int, string) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := doRequest(t, http.DefaultClient, req)
+		if resp.code != http.StatusOK {
+			return resp.code, ""
+		}
+		var doc svgDoc
+		if err := xml.Unmarshal(resp.body, &doc); err != nil || len(doc.Texts) != 2 {
+			t.Fatalf("badge %q: %v", resp.body, err)
+		}
+		return resp.code, doc.Texts[1]
+	}
+	if code, phase := phaseOf(); code != http.StatusOK || phase != noRunText {
+		t.Fatalf("before any run: %d %q, want 200 %q", code, phase, noRunText)
+	}
+
+	run := badgeRun("site-run", tmpl.Name, "refs/heads/main", "", time.Time{})
+	run.Namespace = ns
+	if err := suite.client.Create(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	orig := run.DeepCopy()
+	done := metav1.Now()
+	run.Status.Phase, run.Status.CompletionTime = v1alpha1.PhaseSucceeded, &done
+	if err := suite.client.Status().Patch(ctx, run, client.MergeFrom(orig)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if code, phase := phaseOf(); phase != "Succeeded" {
+			return fmt.Errorf("badge %d %q, want Succeeded", code, phase)
+		}
+		return nil
+	})
+
+	before := tmpl.DeepCopy()
+	tmpl.Spec.Badge = false
+	if err := suite.client.Patch(ctx, tmpl, client.MergeFrom(before)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if code, _ := phaseOf(); code != http.StatusNotFound {
+			return fmt.Errorf("badge answered %d after badge: false, want 404", code)
+		}
+		return nil
+	})
 }
