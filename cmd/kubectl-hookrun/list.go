@@ -76,7 +76,11 @@ func (a *app) listCommand() *cobra.Command {
 				return printData(a.out, output, rows)
 			}
 			if len(rows) == 0 {
-				_, err := fmt.Fprintf(a.errOut, "no templates in namespace %s\n", k.ns)
+				where := "namespace " + k.ns
+				if all {
+					where = "any namespace"
+				}
+				_, err := fmt.Fprintf(a.errOut, "no templates in %s\n", where)
 				return err
 			}
 			tw := tabwriter.NewWriter(a.out, 0, 4, 3, ' ', 0)
