@@ -20,10 +20,13 @@ import (
 	"context"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -132,6 +135,18 @@ func onlyDeletes() predicate.Predicate {
 // at once.
 const queuePositionRefresh = time.Second
 
+// queuePositionPriority is the work-queue priority of a position refresh:
+// below everything else, the initial list and resyncs included
+// (handler.LowPriority). A refresh then runs when the workers have nothing
+// more urgent, so the busier the manager, the more starts one refresh
+// covers. Without it, a drain slowed down by load (or by the client's rate
+// limit) coalesced fewer starts per refresh, and the refreshes' writes
+// slowed the drain further: reconciles per run grew with the queue's
+// length. At rest a refresh still follows a start within about
+// queuePositionRefresh. (A refresh of a run that is woken at once meanwhile
+// takes that wake-up's priority: the queue keeps the higher one.)
+const queuePositionPriority = handler.LowPriority - 1
+
 // wakeUp are the runs to reconcile after a change in their group: now, the
 // runs that may start; later, the runs that only move up in the queue.
 type wakeUp struct{ now, later []reconcile.Request }
@@ -143,16 +158,20 @@ func enqueueWakeUps(fn func(context.Context, client.Object) wakeUp) handler.Even
 		for _, req := range w.now {
 			q.Add(req)
 		}
+		pq, prioritised := q.(priorityqueue.PriorityQueue[reconcile.Request])
 		for _, req := range w.later {
-			q.AddAfter(req, queuePositionRefresh)
+			if prioritised {
+				pq.AddWithOpts(priorityqueue.AddOpts{After: queuePositionRefresh, Priority: ptr.To(queuePositionPriority)}, req)
+			} else {
+				q.AddAfter(req, queuePositionRefresh)
+			}
 		}
 	})
 }
 
 // waitingSiblingsOfRun wakes the waiting runs of a run's group after a
-// change that slotOrQueueChanged passed. A run that joined the queue moves
-// the others' positions only under pending=Latest (positions count from the
-// newest); under pending=All it queued behind them.
+// change that slotOrQueueChanged passed, when queueMovedBy says it moved
+// them.
 func (r *HookRunReconciler) waitingSiblingsOfRun(ctx context.Context, obj client.Object) wakeUp {
 	run, ok := obj.(*hooksv1alpha1.HookRun)
 	if !ok {
@@ -160,28 +179,62 @@ func (r *HookRunReconciler) waitingSiblingsOfRun(ctx context.Context, obj client
 	}
 	tmpl := &hooksv1alpha1.HookTemplate{}
 	key := types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.TemplateRef.Name}
-	if err := r.Get(ctx, key, tmpl); err != nil {
-		return wakeUp{}
-	}
-	if run.Status.Phase == hooksv1alpha1.PhaseQueued && tmpl.Spec.Concurrency.Pending != hooksv1alpha1.PendingLatest {
+	if err := r.Get(ctx, key, tmpl); err != nil || !queueMovedBy(tmpl, run) {
 		return wakeUp{}
 	}
 	return r.waitingRunsOf(ctx, tmpl, run.Name)
 }
 
+// queueMovedBy is true when a run's new phase (one that slotOrQueueChanged
+// passed: queued, got its Job, or finished) may let a waiting sibling start
+// or move its position. Every wake-up costs a reconcile per woken run, so a
+// change that moves nobody wakes nobody:
+//   - A run that joined the queue moves the others' positions only under
+//     pending=Latest (positions count from the newest); under pending=All
+//     it queued behind them.
+//   - A run that got its Job, in a queue in delivery order that is not
+//     suspended, was at the front: it leaves the waiting runs and takes a
+//     free slot, so every position behind it (its index minus the free
+//     slots) stays the same, and no slot freed. Waking the window would
+//     cost up to queuePositionWindow reconciles per start that write
+//     nothing. Under suspend, positions count from the front without
+//     slots, so a run that still gets its Job moves them; under the other
+//     policies every waiting run decides anew (Forbid, Replace,
+//     pending=Latest supersede older runs).
+//   - A run that finished frees its slot.
+func queueMovedBy(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) bool {
+	switch {
+	case run.Status.Phase.IsFinished():
+		return true
+	case run.Status.Phase == hooksv1alpha1.PhaseQueued:
+		return tmpl.Spec.Concurrency.Pending == hooksv1alpha1.PendingLatest
+	}
+	return !queuesInDeliveryOrder(tmpl) || tmpl.Spec.Suspend
+}
+
 // waitingSiblingsOfDeletedRun wakes the waiting runs of a deleted run's
-// template: it may have held a slot or a place in the queue.
+// template: it may have held a slot or a place in the queue. A run that had
+// finished held neither (its slot freed when it finished, which woke them
+// already): history pruning deletes finished runs all the time, and waking
+// the queue for each would cost reconciles that grow with the queue's
+// length.
 func (r *HookRunReconciler) waitingSiblingsOfDeletedRun(ctx context.Context, obj client.Object) wakeUp {
 	run, ok := obj.(*hooksv1alpha1.HookRun)
-	if !ok {
+	if !ok || run.Status.Phase.IsFinished() {
 		return wakeUp{}
 	}
 	return r.waitingRuns(ctx, run.Namespace, run.Spec.TemplateRef.Name, run.Name)
 }
 
+// waitingSiblingsOfJob wakes the waiting runs of a deleted Job's template.
+// Only a Job that had not finished held a slot: the garbage collection of a
+// finished run's Job frees nothing.
 func (r *HookRunReconciler) waitingSiblingsOfJob(ctx context.Context, obj client.Object) wakeUp {
 	template := obj.GetLabels()[hooksv1alpha1.LabelTemplate]
 	if template == "" {
+		return wakeUp{}
+	}
+	if job, ok := obj.(*batchv1.Job); ok && outcomeOf(job).phase.IsFinished() {
 		return wakeUp{}
 	}
 	return r.waitingRuns(ctx, obj.GetNamespace(), template, "")

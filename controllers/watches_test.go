@@ -74,3 +74,37 @@ func ownedBy(template string) []metav1.OwnerReference {
 		Controller: ptr.To(true),
 	}}
 }
+
+// Only a change that may let a waiting run start or move its position wakes
+// the queue: every wake-up costs a reconcile per woken run.
+func TestQueueMovedBy(t *testing.T) {
+	queue := hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue}
+	latest := hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyQueue, Pending: hooksv1alpha1.PendingLatest}
+	forbid := hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyForbid}
+	tests := []struct {
+		name        string
+		concurrency hooksv1alpha1.ConcurrencySpec
+		suspend     bool
+		phase       hooksv1alpha1.HookRunPhase
+		want        bool
+	}{
+		{name: "queued behind the others", concurrency: queue, phase: hooksv1alpha1.PhaseQueued, want: false},
+		{name: "queued under pending=Latest: positions count from the newest", concurrency: latest, phase: hooksv1alpha1.PhaseQueued, want: true},
+		{name: "the front run got its Job: positions behind it stay", concurrency: queue, phase: hooksv1alpha1.PhasePending, want: false},
+		{name: "got its Job under pending=Latest: older runs are superseded", concurrency: latest, phase: hooksv1alpha1.PhasePending, want: true},
+		{name: "got its Job under Forbid: the others are skipped", concurrency: forbid, phase: hooksv1alpha1.PhasePending, want: true},
+		{name: "got its Job while suspended: positions count without slots", concurrency: queue, suspend: true, phase: hooksv1alpha1.PhasePending, want: true},
+		{name: "finished: a slot freed", concurrency: queue, phase: hooksv1alpha1.PhaseSucceeded, want: true},
+		{name: "cancelled: a slot freed", concurrency: queue, phase: hooksv1alpha1.PhaseCancelled, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl := &hooksv1alpha1.HookTemplate{Spec: hooksv1alpha1.HookTemplateSpec{Concurrency: tt.concurrency, Suspend: tt.suspend}}
+			run := testRun()
+			run.Status.Phase = tt.phase
+			if got := queueMovedBy(tmpl, run); got != tt.want {
+				t.Errorf("queueMovedBy = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
