@@ -120,7 +120,8 @@ func TestRunEnv(t *testing.T) {
 func TestRunEnvHasEveryHookVariable(t *testing.T) {
 	env := RunEnv(testTemplate(), testRun())
 	want := []string{"HOOK_RUN", "HOOK_TEMPLATE", "HOOK_PROVIDER", "HOOK_EVENT", "HOOK_DELIVERY", "HOOK_REPOSITORY",
-		"HOOK_REF", "HOOK_BRANCH", "HOOK_TAG", "HOOK_SHA", "HOOK_BEFORE", "HOOK_SENDER", "HOOK_CLONE_URL", "A", "PUSHER"}
+		"HOOK_REF", "HOOK_BRANCH", "HOOK_TAG", "HOOK_SHA", "HOOK_BEFORE", "HOOK_SENDER", "HOOK_CLONE_URL",
+		"HOOK_MESSAGE", "HOOK_PR_NUMBER", "HOOK_PR_ACTION", "HOOK_BASE_REF", "HOOK_HEAD_REF", "A", "PUSHER"}
 	var got []string
 	for _, e := range env {
 		got = append(got, e.Name)

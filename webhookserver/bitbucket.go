@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/hookrun/hookrun/api/v1alpha1"
@@ -86,6 +87,138 @@ type bitbucketPayload struct {
 		Slug        string `json:"slug"`         // Data Center
 	} `json:"actor"`
 	Test bool `json:"test"` // Data Center's "Test connection"
+	// Cloud: pullrequest:*
+	CloudPR *struct {
+		ID          int64            `json:"id"`
+		Title       string           `json:"title"`
+		Source      bitbucketCloudPR `json:"source"`
+		Destination bitbucketCloudPR `json:"destination"`
+	} `json:"pullrequest"`
+	// Data Center: pr:*
+	DCPR *struct {
+		ID      int64         `json:"id"`
+		Title   string        `json:"title"`
+		FromRef bitbucketDCPR `json:"fromRef"`
+		ToRef   bitbucketDCPR `json:"toRef"`
+	} `json:"pullRequest"`
+}
+
+type bitbucketCloudPR struct {
+	Branch struct {
+		Name string `json:"name"`
+	} `json:"branch"`
+	Commit struct {
+		Hash string `json:"hash"`
+	} `json:"commit"`
+	Repository *struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
+}
+
+func (e bitbucketCloudPR) repo() string {
+	if e.Repository == nil {
+		return ""
+	}
+	return e.Repository.FullName
+}
+
+type bitbucketDCPR struct {
+	ID           string `json:"id"`
+	LatestCommit string `json:"latestCommit"`
+	Repository   *struct {
+		Slug    string `json:"slug"`
+		Project *struct {
+			Key string `json:"key"`
+		} `json:"project"`
+		Links struct {
+			Clone []struct {
+				Href string `json:"href"`
+				Name string `json:"name"`
+			} `json:"clone"`
+		} `json:"links"`
+	} `json:"repository"`
+}
+
+func (e bitbucketDCPR) repo() string {
+	r := e.Repository
+	if r == nil {
+		return ""
+	}
+	if r.Project != nil && r.Project.Key != "" {
+		return r.Project.Key + "/" + r.Slug
+	}
+	return r.Slug
+}
+
+// bitbucketActions map Bitbucket's pull request event keys (Cloud
+// pullrequest:*, Data Center pr:*). Cloud's pullrequest:updated is sent for
+// new commits and for edits alike; it is taken as synchronize, so that no
+// preview misses a push.
+var bitbucketActions = map[string]v1alpha1.PullRequestAction{
+	"pullrequest:created":   v1alpha1.PullRequestOpened,
+	"pullrequest:updated":   v1alpha1.PullRequestSynchronize,
+	"pullrequest:fulfilled": v1alpha1.PullRequestMerged,
+	"pullrequest:rejected":  v1alpha1.PullRequestClosed,
+	"pr:opened":             v1alpha1.PullRequestOpened,
+	"pr:from_ref_updated":   v1alpha1.PullRequestSynchronize,
+	"pr:modified":           v1alpha1.PullRequestEdited,
+	"pr:merged":             v1alpha1.PullRequestMerged,
+	"pr:declined":           v1alpha1.PullRequestClosed,
+	"pr:deleted":            v1alpha1.PullRequestClosed,
+}
+
+func bitbucketAction(name string) v1alpha1.PullRequestAction {
+	if a, ok := bitbucketActions[name]; ok {
+		return a
+	}
+	return v1alpha1.PullRequestOther
+}
+
+// bitbucketPullRequest is the candidate of a pull request event, or nil.
+// Cloud keeps no ref for a pull request: its ref is the source branch's.
+// Data Center's is refs/pull-requests/N/from.
+func bitbucketPullRequest(name string, p *bitbucketPayload, base v1alpha1.Delivery) *candidate {
+	d := base
+	switch {
+	case p.CloudPR != nil && strings.HasPrefix(name, "pullrequest:"):
+		pr := p.CloudPR
+		d.Ref, d.SHA = fullRef(pr.Source.Branch.Name, "branch"), pr.Source.Commit.Hash
+		d.PullRequest = &v1alpha1.PullRequestDelivery{
+			Number: pr.ID, Action: bitbucketAction(name),
+			BaseRef:  fullRef(pr.Destination.Branch.Name, "branch"),
+			HeadRef:  fullRef(pr.Source.Branch.Name, "branch"),
+			FromFork: !strings.EqualFold(pr.Source.repo(), pr.Destination.repo()),
+			Title:    prTitle(pr.Title),
+		}
+		if d.Repository == "" {
+			d.Repository = pr.Destination.repo()
+		}
+	case p.DCPR != nil && strings.HasPrefix(name, "pr:"):
+		pr := p.DCPR
+		d.Ref = "refs/pull-requests/" + strconv.FormatInt(pr.ID, 10) + "/from"
+		d.SHA = pr.FromRef.LatestCommit
+		d.PullRequest = &v1alpha1.PullRequestDelivery{
+			Number: pr.ID, Action: bitbucketAction(name),
+			BaseRef:  fullRef(pr.ToRef.ID, "branch"),
+			HeadRef:  fullRef(pr.FromRef.ID, "branch"),
+			FromFork: !strings.EqualFold(pr.FromRef.repo(), pr.ToRef.repo()),
+			Title:    prTitle(pr.Title),
+		}
+		if d.Repository == "" {
+			d.Repository = pr.ToRef.repo()
+		}
+		if d.CloneURL == "" && pr.ToRef.Repository != nil {
+			for _, c := range pr.ToRef.Repository.Links.Clone {
+				if c.Name == "http" || c.Name == "https" {
+					d.CloneURL = c.Href
+					break
+				}
+			}
+		}
+	default:
+		return nil
+	}
+	return &candidate{delivery: d, kind: kindPullRequest}
 }
 
 type bitbucketCloudRef struct {
@@ -168,6 +301,9 @@ func (bitbucketProvider) normalise(h http.Header, body []byte) (*event, error) {
 			k = kindDelete
 		}
 		cands = append(cands, candidate{delivery: d, kind: k})
+	}
+	if c := bitbucketPullRequest(name, &p, base); c != nil {
+		cands = append(cands, *c)
 	}
 	if len(cands) == 0 {
 		cands = []candidate{{delivery: base, kind: kindOther}}

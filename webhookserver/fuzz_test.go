@@ -27,10 +27,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/hookrun/hookrun/api/v1alpha1"
 )
@@ -73,9 +77,38 @@ func fuzzProvider(t *testing.T, p v1alpha1.Provider, h http.Header, body []byte,
 			t.Fatalf("deletion with sha %q", d.SHA)
 		}
 		_ = matchDelivery(v1alpha1.MatchSpec{Events: []string{"push"}, Refs: []string{"refs/heads/*"}}, c)
+		checkNormalised(t, c)
 		if n := RunName("t", d.ID); len(n) > maxRunNameLength {
 			t.Fatalf("run name %q too long", n)
 		}
+	}
+}
+
+// checkNormalised: the new delivery fields stay within their contract on
+// any input.
+func checkNormalised(t *testing.T, c candidate) {
+	d := c.delivery
+	if len(d.Message) > MaxMessageBytes || !utf8.ValidString(d.Message) {
+		t.Fatalf("message of %d bytes (valid UTF-8 %v)", len(d.Message), utf8.ValidString(d.Message))
+	}
+	if (c.kind == kindPullRequest) != (d.PullRequest != nil) {
+		t.Fatalf("kind %v with pullRequest %v", c.kind, d.PullRequest)
+	}
+	if pr := d.PullRequest; pr != nil {
+		if !slices.Contains(pullRequestActions, pr.Action) {
+			t.Fatalf("pull request action %q", pr.Action)
+		}
+		if len(pr.Title) > MaxMessageBytes || !utf8.ValidString(pr.Title) {
+			t.Fatalf("title of %d bytes", len(pr.Title))
+		}
+	}
+	if c.filesKnown && (len(c.files) == 0 || !slices.IsSorted(c.files)) {
+		t.Fatalf("known files %q: want a sorted, non-empty list", c.files)
+	}
+	m := v1alpha1.MatchSpec{Events: []string{EventPullRequest, EventPush}, Paths: []string{"deploy/**"}, IgnorePaths: []string{"**/*.md"},
+		Senders: []string{"*", "!bot*"}, PullRequest: &v1alpha1.PullRequestMatch{Actions: []v1alpha1.PullRequestAction{"opened"}}}
+	if r := matchDelivery(m, c); r.Matched == (r.Reason != "") {
+		t.Fatalf("matched %v with reason %q", r.Matched, r.Reason)
 	}
 }
 
@@ -92,6 +125,9 @@ func FuzzGitHub(f *testing.F) {
 	f.Add("push", "", []byte(`{"ref":null,"deleted":"yes"}`))
 	f.Add("create", "x", []byte(`{"ref":"v1","ref_type":"tag"}`))
 	f.Add("pull_request", "x", []byte(`{"pull_request":{"number":7,"head":{"sha":"abc"}}}`))
+	addFixtures(f, "pull_request", "github/pull_request.json", "github/pull_request-fork.json")
+	f.Add("pull_request", "x", []byte(`{"action":"closed","pull_request":{"number":-1,"merged":true,"title":"\udc00","head":{"repo":null},"base":{}}}`))
+	f.Add("push", "x", []byte(`{"ref":"refs/heads/m","after":"a","commits":[{"added":["a","a",""],"removed":null}],"head_commit":{"message":"x"}}`))
 	f.Fuzz(func(t *testing.T, event, id string, body []byte) {
 		h := headers("X-GitHub-Event", event, "X-GitHub-Delivery", id)
 		fuzzProvider(t, v1alpha1.ProviderGitHub, h, body, func(h http.Header, b []byte) {
@@ -105,7 +141,8 @@ func FuzzGitHub(f *testing.F) {
 func FuzzGitLab(f *testing.F) {
 	addFixtures(f, "Push Hook", "gitlab/push.json", "gitlab/push-delete.json")
 	addFixtures(f, "Tag Push Hook", "gitlab/tag_push.json")
-	addFixtures(f, "Merge Request Hook", "gitlab/merge_request.json")
+	addFixtures(f, "Merge Request Hook", "gitlab/merge_request.json", "gitlab/merge_request-update.json")
+	f.Add("Merge Request Hook", "", []byte(`{"object_kind":"merge_request","object_attributes":{"iid":9223372036854775807,"action":"update","oldrev":"x","source":{},"target":null}}`))
 	f.Add("System Hook", "", []byte(`{"object_kind":"tag_push","ref":"refs/tags/x","after":"000"}`))
 	f.Fuzz(func(t *testing.T, event, id string, body []byte) {
 		h := headers("X-Gitlab-Event", event, "X-Gitlab-Event-UUID", id)
@@ -126,6 +163,7 @@ func FuzzGitea(f *testing.F) {
 	addFixtures(f, "delete", "gitea/delete-tag.json")
 	addFixtures(f, "create", "gitea/create-branch.json")
 	addFixtures(f, "pull_request", "gitea/pull_request.json")
+	addFixtures(f, "pull_request_sync", "gitea/pull_request.json")
 	f.Add("create", "x", []byte(`{"ref":"v1","ref_type":"tag","sha":"abc"}`))
 	f.Fuzz(func(t *testing.T, event, id string, body []byte) {
 		h := headers("X-Gitea-Event", event, "X-Gitea-Delivery", id)
@@ -139,6 +177,9 @@ func FuzzBitbucket(f *testing.F) {
 	addFixtures(f, "repo:push", "bitbucket/cloud-push.json", "bitbucket/cloud-delete.json")
 	addFixtures(f, "repo:refs_changed", "bitbucket/dc-refs-changed.json", "bitbucket/dc-delete.json")
 	addFixtures(f, "diagnostics:ping", "bitbucket/dc-ping.json")
+	addFixtures(f, "pullrequest:created", "bitbucket/cloud-pullrequest-created.json")
+	addFixtures(f, "pr:opened", "bitbucket/dc-pr-opened.json")
+	f.Add("pr:merged", "", []byte(`{"pullRequest":{"id":1,"fromRef":{"repository":null},"toRef":{}},"pullrequest":{"id":2}}`))
 	f.Add("repo:push", "", []byte(`{"push":{"changes":[{"new":null,"old":null}]}}`))
 	f.Add("repo:refs_changed", "", []byte(`{"changes":[{"ref":{"id":"v1","type":"TAG"}}],"repository":{"slug":"s"}}`))
 	f.Fuzz(func(t *testing.T, event, id string, body []byte) {
@@ -282,5 +323,55 @@ func FuzzTopLevelFields(f *testing.F) {
 				t.Fatalf("field %q = %s, want %s", k, got[k], v)
 			}
 		}
+	})
+}
+
+// FuzzExpression: any expression either fails to compile with an error or
+// evaluates to a verdict on any body, within its cost limit, without a
+// panic; a failed evaluation is a reason, never a match.
+func FuzzExpression(f *testing.F) {
+	f.Add(`delivery.ref == "refs/heads/main" && !delivery.message.contains("[skip deploy]")`, fixture(f, "github/push.json"))
+	f.Add(`body.pull_request.head.repo.full_name == body.repository.full_name`, fixture(f, "github/pull_request.json"))
+	f.Add(`body.commits.exists(c, c.modified.exists(p, p.startsWith("deploy/")))`, fixture(f, "github/push.json"))
+	f.Add(`headers["x-github-event"] == "push"`, []byte(`[]`))
+	f.Add(`body.a.b.c`, []byte(`{"a":1}`))
+	f.Add(`body.xs.all(a, body.xs.all(b, a == b))`, []byte(`{"xs":["x","x","x","x"]}`))
+	f.Add(`size(body) > 0`, []byte(`not json`))
+	f.Fuzz(func(t *testing.T, expr string, body []byte) {
+		mt, err := newMatcher(v1alpha1.MatchSpec{Expression: expr})
+		if err != nil && !strings.Contains(err.Error(), "match.expression") {
+			t.Fatalf("compile error without its field: %v", err)
+		}
+		ev := &event{candidates: []candidate{{delivery: v1alpha1.Delivery{Event: "push", Ref: "refs/heads/main"}, kind: kindPush}},
+			document: body, header: headers("X-GitHub-Event", "push", "X-Hub-Signature-256", "sha256=00")}
+		_, r := pick(mt, ev)
+		if r.Matched == (r.Reason != "") {
+			t.Fatalf("matched %v with reason %q", r.Matched, r.Reason)
+		}
+		if r.Matched && r.Expression.Value != "true" {
+			t.Fatalf("matched with expression value %q", r.Expression.Value)
+		}
+	})
+}
+
+// FuzzGlobLists: any list of globs with exclusions is rejected by
+// ValidateMatch or decides every value without a panic; an excluded value
+// never matches.
+func FuzzGlobLists(f *testing.F) {
+	f.Add("refs/heads/**", "!refs/heads/wip/**", "refs/heads/wip/x")
+	f.Add("**/*.md", "!docs/{a,b}/**", "docs/a/x.md")
+	f.Add("[", "!", "")
+	f.Fuzz(func(t *testing.T, include, exclude, value string) {
+		m := v1alpha1.MatchSpec{Refs: []string{include, exclude}, Paths: []string{include, exclude}, Senders: []string{include, exclude}}
+		if ValidateMatch(m) != nil {
+			return
+		}
+		got := globAny([]string{include, exclude}, value, false)
+		if glob, ok := strings.CutPrefix(exclude, "!"); ok && got {
+			if hit, err := doublestar.Match(glob, value); err == nil && hit {
+				t.Fatalf("%q matched although %q excludes it", value, exclude)
+			}
+		}
+		_ = matchDelivery(m, candidate{delivery: v1alpha1.Delivery{Ref: value, Sender: value}, kind: kindPush, files: []string{value}, filesKnown: value != ""})
 	})
 }

@@ -85,11 +85,13 @@ type giteaPayload struct {
 		FullName string `json:"full_name"`
 		CloneURL string `json:"clone_url"`
 	} `json:"repository"`
-	Pusher     giteaUser `json:"pusher"`
-	Sender     giteaUser `json:"sender"`
-	HeadCommit *struct {
-		ID string `json:"id"`
-	} `json:"head_commit"`
+	Pusher       giteaUser       `json:"pusher"`
+	Sender       giteaUser       `json:"sender"`
+	HeadCommit   *payloadCommit  `json:"head_commit"`
+	Commits      []payloadCommit `json:"commits"`
+	TotalCommits int             `json:"total_commits"`
+	Action       string          `json:"action"`
+	PullRequest  *hubPullRequest `json:"pull_request"`
 }
 
 type giteaUser struct {
@@ -150,6 +152,23 @@ func (giteaProvider) normalise(h http.Header, body []byte) (*event, error) {
 			k = kindEcho
 			echo = fmt.Sprintf("%s was deleted: Gitea's push delivery with an all-zero sha for the same tag is the one that runs", d.Ref)
 		}
+	case "pull_request", "pull_request_sync":
+		// Gitea names new commits "synchronized" (Gogs: "synchronize").
+		if p.PullRequest != nil {
+			action := p.Action
+			if action == "synchronize" {
+				action = "synchronized"
+			}
+			p.PullRequest.normalise(&d, action, "synchronized")
+			k = kindPullRequest
+		}
 	}
-	return &event{candidates: []candidate{{delivery: d, kind: k, echo: echo}}, document: doc}, nil
+	c := candidate{delivery: d, kind: k, echo: echo}
+	if k == kindPush || k == kindTag {
+		if p.HeadCommit != nil {
+			c.delivery.Message = commitMessage(p.HeadCommit.Message)
+		}
+		c.files, c.filesKnown = changedFiles(p.Commits, p.TotalCommits)
+	}
+	return &event{candidates: []candidate{c}, document: doc}, nil
 }

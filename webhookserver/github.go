@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/hookrun/hookrun/api/v1alpha1"
 )
@@ -67,13 +68,11 @@ type githubPayload struct {
 	Pusher struct {
 		Name string `json:"name"`
 	} `json:"pusher"`
-	PullRequest *struct {
-		Number int `json:"number"`
-		Head   struct {
-			SHA string `json:"sha"`
-		} `json:"head"`
-	} `json:"pull_request"`
-	Release *struct {
+	Action      string          `json:"action"`
+	PullRequest *hubPullRequest `json:"pull_request"`
+	HeadCommit  *payloadCommit  `json:"head_commit"`
+	Commits     []payloadCommit `json:"commits"`
+	Release     *struct {
 		TagName string `json:"tag_name"`
 	} `json:"release"`
 }
@@ -109,6 +108,10 @@ func (githubProvider) normalise(h http.Header, body []byte) (*event, error) {
 		k = refKind(p.Ref)
 		if p.Deleted || isZeroSHA(p.After) {
 			k = kindDelete
+		} else if p.HeadCommit != nil && p.HeadCommit.ID != "" {
+			// An annotated tag's `after` is the tag object: runs, their
+			// statuses and check runs belong to the commit it points to.
+			d.SHA = p.HeadCommit.ID
 		}
 	case "create":
 		d.Ref = fullRef(p.Ref, p.RefType)
@@ -122,9 +125,70 @@ func (githubProvider) normalise(h http.Header, body []byte) (*event, error) {
 		}
 	case "pull_request":
 		if p.PullRequest != nil {
-			d.Ref = "refs/pull/" + strconv.Itoa(p.PullRequest.Number) + "/head"
-			d.SHA = p.PullRequest.Head.SHA
+			p.PullRequest.normalise(&d, p.Action, "synchronize")
+			k = kindPullRequest
 		}
 	}
-	return &event{candidates: []candidate{{delivery: d, kind: k}}, document: doc}, nil
+	c := candidate{delivery: d, kind: k}
+	if k == kindPush || k == kindTag {
+		if p.HeadCommit != nil {
+			c.delivery.Message = commitMessage(p.HeadCommit.Message)
+		}
+		c.files, c.filesKnown = changedFiles(p.Commits, 0)
+	}
+	return &event{candidates: []candidate{c}, document: doc}, nil
+}
+
+// hubPullRequest is a pull request as GitHub and Gitea (Forgejo, Gogs)
+// send it.
+type hubPullRequest struct {
+	Number int64  `json:"number"`
+	Title  string `json:"title"`
+	Merged bool   `json:"merged"`
+	Head   hubEnd `json:"head"`
+	Base   hubEnd `json:"base"`
+}
+
+type hubEnd struct {
+	Ref  string `json:"ref"`
+	SHA  string `json:"sha"`
+	Repo *struct {
+		FullName string `json:"full_name"`
+	} `json:"repo"`
+}
+
+// normalise fills a delivery from the request: ref refs/pull/N/head (the
+// ref both hosts keep), sha the head commit. A merged request arrives as
+// action closed with merged true; sync is the host's name for new commits.
+func (pr *hubPullRequest) normalise(d *v1alpha1.Delivery, action, sync string) {
+	d.Ref = "refs/pull/" + strconv.FormatInt(pr.Number, 10) + "/head"
+	d.SHA = pr.Head.SHA
+	a := v1alpha1.PullRequestOther
+	switch action {
+	case "opened":
+		a = v1alpha1.PullRequestOpened
+	case sync:
+		a = v1alpha1.PullRequestSynchronize
+	case "reopened":
+		a = v1alpha1.PullRequestReopened
+	case "edited":
+		a = v1alpha1.PullRequestEdited
+	case "closed":
+		a = v1alpha1.PullRequestClosed
+		if pr.Merged {
+			a = v1alpha1.PullRequestMerged
+		}
+	}
+	// A fork's head repository differs from the base's; a deleted fork has
+	// none at all.
+	fromFork := pr.Head.Repo == nil || pr.Base.Repo == nil ||
+		!strings.EqualFold(pr.Head.Repo.FullName, pr.Base.Repo.FullName)
+	d.PullRequest = &v1alpha1.PullRequestDelivery{
+		Number:   pr.Number,
+		Action:   a,
+		BaseRef:  fullRef(pr.Base.Ref, "branch"),
+		HeadRef:  fullRef(pr.Head.Ref, "branch"),
+		FromFork: fromFork,
+		Title:    prTitle(pr.Title),
+	}
 }

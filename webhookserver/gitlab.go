@@ -20,6 +20,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/hookrun/hookrun/api/v1alpha1"
 )
@@ -66,6 +68,50 @@ type gitlabPayload struct {
 	Repository struct {
 		GitHTTPURL string `json:"git_http_url"`
 	} `json:"repository"`
+	CheckoutSHA       string          `json:"checkout_sha"`
+	Commits           []payloadCommit `json:"commits"`
+	TotalCommitsCount int             `json:"total_commits_count"`
+	ObjectAttributes  *struct {
+		IID             int64  `json:"iid"`
+		Title           string `json:"title"`
+		Action          string `json:"action"`
+		SourceBranch    string `json:"source_branch"`
+		TargetBranch    string `json:"target_branch"`
+		SourceProjectID int64  `json:"source_project_id"`
+		TargetProjectID int64  `json:"target_project_id"`
+		OldRev          string `json:"oldrev"`
+		Source          *struct {
+			PathWithNamespace string `json:"path_with_namespace"`
+		} `json:"source"`
+		Target *struct {
+			PathWithNamespace string `json:"path_with_namespace"`
+		} `json:"target"`
+		LastCommit struct {
+			ID      string `json:"id"`
+			Message string `json:"message"`
+		} `json:"last_commit"`
+	} `json:"object_attributes"`
+}
+
+// gitlabAction maps a merge request's object_attributes.action; an update
+// with oldrev set brought new commits.
+func gitlabAction(action, oldRev string) v1alpha1.PullRequestAction {
+	switch action {
+	case "open":
+		return v1alpha1.PullRequestOpened
+	case "reopen":
+		return v1alpha1.PullRequestReopened
+	case "close":
+		return v1alpha1.PullRequestClosed
+	case "merge":
+		return v1alpha1.PullRequestMerged
+	case "update":
+		if oldRev != "" {
+			return v1alpha1.PullRequestSynchronize
+		}
+		return v1alpha1.PullRequestEdited
+	}
+	return v1alpha1.PullRequestOther
 }
 
 func (gitlabProvider) normalise(h http.Header, body []byte) (*event, error) {
@@ -95,5 +141,40 @@ func (gitlabProvider) normalise(h http.Header, body []byte) (*event, error) {
 			k = kindDelete
 		}
 	}
-	return &event{candidates: []candidate{{delivery: d, kind: k}}, document: body}, nil
+	if mr := p.ObjectAttributes; p.ObjectKind == "merge_request" && mr != nil {
+		d.Ref = "refs/merge-requests/" + strconv.FormatInt(mr.IID, 10) + "/head"
+		d.SHA = mr.LastCommit.ID
+		d.Message = commitMessage(mr.LastCommit.Message)
+		d.PullRequest = &v1alpha1.PullRequestDelivery{
+			Number:   mr.IID,
+			Action:   gitlabAction(mr.Action, mr.OldRev),
+			BaseRef:  fullRef(mr.TargetBranch, "branch"),
+			HeadRef:  fullRef(mr.SourceBranch, "branch"),
+			FromFork: gitlabFork(mr.SourceProjectID, mr.TargetProjectID, mr.Source, mr.Target),
+			Title:    prTitle(mr.Title),
+		}
+		k = kindPullRequest
+	}
+	c := candidate{delivery: d, kind: k}
+	if k == kindPush || k == kindTag {
+		// The head commit is the one the push's checkout_sha names.
+		for _, cm := range p.Commits {
+			if cm.ID == firstNonEmpty(p.CheckoutSHA, p.After) {
+				c.delivery.Message = commitMessage(cm.Message)
+			}
+		}
+		c.files, c.filesKnown = changedFiles(p.Commits, p.TotalCommitsCount)
+	}
+	return &event{candidates: []candidate{c}, document: body}, nil
+}
+
+// gitlabFork reports whether a merge request's source project is another
+// than its target: by path when both are sent, else by project id.
+func gitlabFork(sourceID, targetID int64, source, target *struct {
+	PathWithNamespace string `json:"path_with_namespace"`
+}) bool {
+	if source != nil && target != nil && source.PathWithNamespace != "" && target.PathWithNamespace != "" {
+		return !strings.EqualFold(source.PathWithNamespace, target.PathWithNamespace)
+	}
+	return sourceID != 0 && targetID != 0 && sourceID != targetID
 }

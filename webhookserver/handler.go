@@ -190,7 +190,8 @@ func (s *Server) deliver(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return answer{status: http.StatusOK, body: map[string]string{"ping": "ok"}}
 	}
 
-	chosen, result := pick(tmpl.Spec.Match, ev.candidates)
+	s.fillChangedFiles(ctx, tmpl, ev)
+	chosen, result := pick(s.compiled.get(tmpl).match, ev)
 	dryRun := isDryRun(r.Header)
 	if !result.Matched && !dryRun {
 		log.V(1).Info("delivery ignored", "reason", result.Reason, "delivery", chosen.delivery.ID)
@@ -242,6 +243,7 @@ func (s *Server) receive(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return nil, refuse(fail(http.StatusBadRequest, "malformed payload: "+err.Error()))
 	}
+	ev.header = r.Header
 	return ev, nil
 }
 
@@ -327,11 +329,11 @@ func (s *Server) create(ctx context.Context, run *v1alpha1.HookRun) answer {
 
 // pick returns the first candidate the template matches, or the first
 // candidate and why it does not match.
-func pick(m v1alpha1.MatchSpec, cands []candidate) (candidate, MatchResult) {
+func pick(mt *matcher, ev *event) (candidate, MatchResult) {
 	var first candidate
 	var firstResult MatchResult
-	for i, c := range cands {
-		r := matchDelivery(m, c)
+	for i, c := range ev.candidates {
+		r := mt.match(c, ev.exprInput())
 		if r.Matched {
 			return c, r
 		}

@@ -185,6 +185,7 @@ func TestHandlerCreatesOneRunPerDelivery(t *testing.T) {
 			Repository: "acme/site", Ref: "refs/heads/main",
 			SHA: "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", Before: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
 			Sender: "octocat", CloneURL: "https://github.com/acme/site.git", ReceivedAt: &received,
+			Message: "Update index.html (2)\n\nTighten the hero copy and fix the footer link.",
 		},
 		Params: map[string]string{"PUSHER": "octocat"},
 	}
@@ -411,6 +412,10 @@ func TestDryRun(t *testing.T) {
 		Events:       FieldMatch{Value: "push", Names: []string{"push"}, Patterns: []string{"push"}, Matched: true},
 		Repositories: FieldMatch{Value: "acme/site", Patterns: []string{}, Matched: true},
 		Refs:         FieldMatch{Value: "refs/heads/main", Patterns: []string{"refs/heads/prod"}},
+		Paths:        FieldMatch{Patterns: []string{}, Matched: true},
+		Senders:      FieldMatch{Value: "$(whoami)", Patterns: []string{}, Matched: true},
+		PullRequest:  FieldMatch{Patterns: []string{}, Matched: true},
+		Expression:   FieldMatch{Patterns: []string{}, Matched: true},
 	}
 	if diff := cmp.Diff(wantMatch, got.Match); diff != "" {
 		t.Errorf("match (-want +got):\n%s", diff)

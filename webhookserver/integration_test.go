@@ -93,8 +93,10 @@ func TestIntegrationProviders(t *testing.T) {
 			},
 			want: v1alpha1.Delivery{ID: "72d3162e-cc78-11e3-81ab-4c9367dc0958", Provider: "github", Event: "push", Repository: "acme/site",
 				Ref: "refs/heads/main", SHA: "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", Before: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
-				Sender: "octocat", CloneURL: "https://github.com/acme/site.git"},
-			wantEnv: map[string]string{"HOOK_BRANCH": "main", "HOOK_TAG": "", "HOOK_EVENT": "push", "HOOK_CLONE_URL": "https://github.com/acme/site.git"},
+				Sender: "octocat", CloneURL: "https://github.com/acme/site.git",
+				Message: "Update index.html (2)\n\nTighten the hero copy and fix the footer link."},
+			wantEnv: map[string]string{"HOOK_BRANCH": "main", "HOOK_TAG": "", "HOOK_EVENT": "push", "HOOK_CLONE_URL": "https://github.com/acme/site.git",
+				"HOOK_MESSAGE": "Update index.html (2)\n\nTighten the hero copy and fix the footer link.", "HOOK_PR_NUMBER": ""},
 		},
 		{
 			name: "gitlab secret token", provider: v1alpha1.ProviderGitLab, secret: plain,
@@ -105,7 +107,7 @@ func TestIntegrationProviders(t *testing.T) {
 			},
 			want: v1alpha1.Delivery{ID: "9cebe914-4827-408f-b014-cfa23a47a35f", Provider: "gitlab", Event: "Push Hook", Repository: "acme/site",
 				Ref: "refs/heads/main", SHA: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", Before: "95790bf891e76fee5e1747ab589903a6a1f80f22",
-				Sender: "jsmith", CloneURL: "https://gitlab.example.com/acme/site.git"},
+				Sender: "jsmith", CloneURL: "https://gitlab.example.com/acme/site.git", Message: "fixed readme"},
 			wantEnv: map[string]string{"HOOK_BRANCH": "main", "HOOK_EVENT": "Push Hook"},
 		},
 		{
@@ -131,7 +133,7 @@ func TestIntegrationProviders(t *testing.T) {
 			},
 			want: v1alpha1.Delivery{ID: "f6266f16-1bf3-46a5-9ea4-602e06ead473", Provider: "gitea", Event: "push", Repository: "acme/site",
 				Ref: "refs/heads/main", SHA: "bc1cf74d7731544276c76af7478d8f865ad1a16c", Before: "7d25268cd68fc935647eb72825811eac5acc6930",
-				Sender: "hookrun", CloneURL: "https://gitea.example.org/acme/site.git"},
+				Sender: "hookrun", CloneURL: "https://gitea.example.org/acme/site.git", Message: "second\n"},
 			wantEnv: map[string]string{"HOOK_BRANCH": "main"},
 		},
 		{
@@ -142,7 +144,7 @@ func TestIntegrationProviders(t *testing.T) {
 			},
 			want: v1alpha1.Delivery{ID: "fj-1", Provider: "gitea", Event: "push", Repository: "acme/site",
 				Ref: "refs/heads/main", SHA: "bc1cf74d7731544276c76af7478d8f865ad1a16c", Before: "7d25268cd68fc935647eb72825811eac5acc6930",
-				Sender: "hookrun", CloneURL: "https://gitea.example.org/acme/site.git"},
+				Sender: "hookrun", CloneURL: "https://gitea.example.org/acme/site.git", Message: "second\n"},
 		},
 		{
 			name: "bitbucket cloud: the tag of a two-ref push", provider: v1alpha1.ProviderBitbucket, secret: plain,

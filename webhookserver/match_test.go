@@ -98,11 +98,11 @@ func TestMatchDelivery(t *testing.T) {
 func TestPickTakesTheFirstMatchingChange(t *testing.T) {
 	branch := candidate{delivery: v1alpha1.Delivery{Event: "repo:push", Ref: "refs/heads/main"}, kind: kindPush}
 	tag := candidate{delivery: v1alpha1.Delivery{Event: "repo:push", Ref: "refs/tags/v2.0.0"}, kind: kindTag}
-	c, r := pick(v1alpha1.MatchSpec{Refs: []string{"refs/tags/v*"}}, []candidate{branch, tag})
+	c, r := pick(mustMatcher(t, v1alpha1.MatchSpec{Refs: []string{"refs/tags/v*"}}), &event{candidates: []candidate{branch, tag}})
 	if !r.Matched || c.delivery.Ref != "refs/tags/v2.0.0" {
 		t.Fatalf("picked %q (matched %v), want the tag", c.delivery.Ref, r.Matched)
 	}
-	c, r = pick(v1alpha1.MatchSpec{Refs: []string{"refs/heads/dev"}}, []candidate{branch, tag})
+	c, r = pick(mustMatcher(t, v1alpha1.MatchSpec{Refs: []string{"refs/heads/dev"}}), &event{candidates: []candidate{branch, tag}})
 	if r.Matched || c.delivery.Ref != "refs/heads/main" {
 		t.Fatalf("picked %q (matched %v), want the first change, unmatched", c.delivery.Ref, r.Matched)
 	}
@@ -135,4 +135,13 @@ func TestValidateMatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustMatcher(t testing.TB, m v1alpha1.MatchSpec) *matcher {
+	t.Helper()
+	mt, err := newMatcher(m)
+	if err != nil {
+		t.Fatalf("newMatcher: %v", err)
+	}
+	return mt
 }

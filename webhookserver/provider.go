@@ -27,12 +27,15 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookrun/hookrun/api/v1alpha1"
 )
@@ -95,6 +98,9 @@ const (
 	// host already carries (Gitea sends a deleted tag both as a push with an
 	// all-zero sha and as a delete event). It never runs; echo says why.
 	kindEcho
+	// kindPullRequest is a pull or merge request: it answers to its own name
+	// and "pull_request", and carries delivery.pullRequest.
+	kindPullRequest
 )
 
 // candidate is one normalised delivery. Most payloads give one; a Bitbucket
@@ -104,7 +110,73 @@ type candidate struct {
 	delivery v1alpha1.Delivery
 	kind     kind
 	echo     string // kindEcho: which delivery carries the change instead
+	// files are the paths the delivery's commits added, modified or
+	// removed, as the payload lists them; filesKnown is false when the
+	// payload has no list or the list may be incomplete.
+	files      []string
+	filesKnown bool
 }
+
+// payloadCommit is a commit as GitHub, GitLab and Gitea list it in a push.
+type payloadCommit struct {
+	ID       string   `json:"id"`
+	Message  string   `json:"message"`
+	Added    []string `json:"added"`
+	Modified []string `json:"modified"`
+	Removed  []string `json:"removed"`
+}
+
+// maxPayloadCommits is how many commits GitHub, GitLab and Gitea list in a
+// push at most: a push that lists as many may have had more.
+const maxPayloadCommits = 20
+
+// maxChangedFiles bounds the changed files kept of one delivery; a push
+// that changed more is treated as one whose list is incomplete.
+const maxChangedFiles = 2000
+
+// changedFiles is the sorted set of files the commits touched, and whether
+// it is the whole list: total is the number of commits the host says the
+// push had (0 when it does not say).
+func changedFiles(commits []payloadCommit, total int) ([]string, bool) {
+	if len(commits) == 0 || len(commits) >= maxPayloadCommits || total > len(commits) {
+		return nil, false
+	}
+	seen := map[string]bool{}
+	for _, c := range commits {
+		for _, list := range [][]string{c.Added, c.Modified, c.Removed} {
+			for _, f := range list {
+				if f != "" {
+					seen[f] = true
+				}
+			}
+		}
+	}
+	// No file at all (empty commits, or a host that leaves the lists
+	// empty) says nothing about what changed.
+	if len(seen) == 0 || len(seen) > maxChangedFiles {
+		return nil, false
+	}
+	return slices.Sorted(maps.Keys(seen)), true
+}
+
+// MaxMessageBytes bounds delivery.message.
+const MaxMessageBytes = 1024
+
+// commitMessage is a commit message cut to MaxMessageBytes of valid UTF-8.
+func commitMessage(msg string) string {
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	if len(msg) <= MaxMessageBytes {
+		return msg
+	}
+	cut := MaxMessageBytes
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut]
+}
+
+// prTitle is a pull request title cut as a message is.
+func prTitle(title string) string { return commitMessage(title) }
 
 // event is a normalised request.
 type event struct {
@@ -114,6 +186,18 @@ type event struct {
 	// payload field of a form-encoded body). It is valid JSON: normalise has
 	// decoded it (the handler relies on that to read params in one pass).
 	document []byte
+	// header is the request's (match.expression reads it).
+	header http.Header
+	input  *exprInput
+}
+
+// exprInput is what match.expression reads of the request, decoded once
+// for all the templates and candidates of a delivery.
+func (ev *event) exprInput() *exprInput {
+	if ev.input == nil {
+		ev.input = &exprInput{document: ev.document, header: ev.header}
+	}
+	return ev.input
 }
 
 // zeroSHA is what git hosts send as the new sha of a deleted ref.

@@ -71,6 +71,12 @@ func TestNormalise(t *testing.T) {
 		Repository: "WEB/site", Sender: "admin", CloneURL: "https://bitbucket.example.com/scm/web/site.git",
 	}
 	with := func(d v1alpha1.Delivery, f func(*v1alpha1.Delivery)) v1alpha1.Delivery { f(&d); return d }
+	// Pushes carry their head commit's message.
+	ghPushed := with(ghPush, func(d *v1alpha1.Delivery) {
+		d.Message = "Update index.html (2)\n\nTighten the hero copy and fix the footer link."
+	})
+	glPushed := with(glPush, func(d *v1alpha1.Delivery) { d.Message = "fixed readme" })
+	giteaPushed := with(giteaPush, func(d *v1alpha1.Delivery) { d.Message = "second\n" })
 	genericBody := fixture(t, "generic/push.json")
 	githubForm := []byte("payload=" + url.QueryEscape(string(compact(t, fixture(t, "github/push.json")))))
 
@@ -87,13 +93,13 @@ func TestNormalise(t *testing.T) {
 			name: "github push", provider: v1alpha1.ProviderGitHub,
 			header: headers("X-GitHub-Event", "push", "X-GitHub-Delivery", ghPush.ID),
 			body:   fixture(t, "github/push.json"),
-			want:   []want{{ghPush, kindPush}},
+			want:   []want{{ghPushed, kindPush}},
 		},
 		{
 			name: "github push as a form", provider: v1alpha1.ProviderGitHub,
 			header: headers("X-GitHub-Event", "push", "X-GitHub-Delivery", ghPush.ID, "Content-Type", "application/x-www-form-urlencoded"),
 			body:   githubForm,
-			want:   []want{{ghPush, kindPush}},
+			want:   []want{{ghPushed, kindPush}},
 		},
 		{
 			name: "github tag push", provider: v1alpha1.ProviderGitHub,
@@ -101,6 +107,7 @@ func TestNormalise(t *testing.T) {
 			body:   fixture(t, "github/push-tag.json"),
 			want: []want{{with(ghPush, func(d *v1alpha1.Delivery) {
 				d.Ref, d.SHA, d.Before = "refs/tags/v1.4.0", "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b", zeros
+				d.Message = "Update index.html (3)\n\nTighten the hero copy and fix the footer link."
 			}), kindTag}},
 		},
 		{
@@ -123,7 +130,7 @@ func TestNormalise(t *testing.T) {
 			name: "github without delivery header uses a hash of the body", provider: v1alpha1.ProviderGitHub,
 			header: headers("X-GitHub-Event", "push"),
 			body:   fixture(t, "github/push.json"),
-			want: []want{{with(ghPush, func(d *v1alpha1.Delivery) {
+			want: []want{{with(ghPushed, func(d *v1alpha1.Delivery) {
 				d.ID = bodyID(fixture(t, "github/push.json"))
 			}), kindPush}},
 		},
@@ -141,13 +148,13 @@ func TestNormalise(t *testing.T) {
 			name: "gitlab push", provider: v1alpha1.ProviderGitLab,
 			header: headers("X-Gitlab-Event", "Push Hook", "X-Gitlab-Event-UUID", glPush.ID),
 			body:   fixture(t, "gitlab/push.json"),
-			want:   []want{{glPush, kindPush}},
+			want:   []want{{glPushed, kindPush}},
 		},
 		{
 			name: "gitlab push: Idempotency-Key wins over the event UUID", provider: v1alpha1.ProviderGitLab,
 			header: headers("X-Gitlab-Event", "Push Hook", "X-Gitlab-Event-UUID", glPush.ID, "Idempotency-Key", "c5d2a6b0-idem"),
 			body:   fixture(t, "gitlab/push.json"),
-			want:   []want{{with(glPush, func(d *v1alpha1.Delivery) { d.ID = "c5d2a6b0-idem" }), kindPush}},
+			want:   []want{{with(glPushed, func(d *v1alpha1.Delivery) { d.ID = "c5d2a6b0-idem" }), kindPush}},
 		},
 		{
 			name: "gitlab tag push", provider: v1alpha1.ProviderGitLab,
@@ -169,15 +176,17 @@ func TestNormalise(t *testing.T) {
 			name: "gitlab system hook push", provider: v1alpha1.ProviderGitLab,
 			header: headers("X-Gitlab-Event", "System Hook", "X-Gitlab-Event-UUID", glPush.ID),
 			body:   fixture(t, "gitlab/push.json"),
-			want:   []want{{with(glPush, func(d *v1alpha1.Delivery) { d.Event = "System Hook" }), kindPush}},
+			want:   []want{{with(glPushed, func(d *v1alpha1.Delivery) { d.Event = "System Hook" }), kindPush}},
 		},
 		{
 			name: "gitlab merge request", provider: v1alpha1.ProviderGitLab,
 			header: headers("X-Gitlab-Event", "Merge Request Hook", "X-Gitlab-Event-UUID", glPush.ID),
 			body:   fixture(t, "gitlab/merge_request.json"),
 			want: []want{{with(glPush, func(d *v1alpha1.Delivery) {
-				d.Event, d.Ref, d.SHA, d.Before, d.Sender = "Merge Request Hook", "", "", "", "root"
-			}), kindOther}},
+				d.Event, d.Ref, d.SHA, d.Before, d.Sender, d.Message = "Merge Request Hook", "refs/merge-requests/1/head", "", "", "root", ""
+				d.PullRequest = &v1alpha1.PullRequestDelivery{Number: 1, Action: v1alpha1.PullRequestOpened,
+					BaseRef: "refs/heads/main", HeadRef: "refs/heads/ms-viewport", Title: "MS-Viewport"}
+			}), kindPullRequest}},
 		},
 		{name: "gitlab without event header", provider: v1alpha1.ProviderGitLab, header: headers(), body: fixture(t, "gitlab/push.json"), wantErr: true},
 
@@ -185,19 +194,19 @@ func TestNormalise(t *testing.T) {
 			name: "gitea push", provider: v1alpha1.ProviderGitea,
 			header: headers("X-Gitea-Event", "push", "X-Gitea-Delivery", giteaPush.ID, "X-Gogs-Event", "push", "X-Gogs-Delivery", giteaPush.ID),
 			body:   fixture(t, "gitea/push.json"),
-			want:   []want{{giteaPush, kindPush}},
+			want:   []want{{giteaPushed, kindPush}},
 		},
 		{
 			name: "forgejo push", provider: v1alpha1.ProviderGitea,
 			header: headers("X-Forgejo-Event", "push", "X-Forgejo-Delivery", "forgejo-1"),
 			body:   fixture(t, "gitea/push.json"),
-			want:   []want{{with(giteaPush, func(d *v1alpha1.Delivery) { d.ID = "forgejo-1" }), kindPush}},
+			want:   []want{{with(giteaPushed, func(d *v1alpha1.Delivery) { d.ID = "forgejo-1" }), kindPush}},
 		},
 		{
 			name: "gogs push", provider: v1alpha1.ProviderGitea,
 			header: headers("X-Gogs-Event", "push", "X-Gogs-Delivery", "gogs-1"),
 			body:   fixture(t, "gitea/push.json"),
-			want:   []want{{with(giteaPush, func(d *v1alpha1.Delivery) { d.ID = "gogs-1" }), kindPush}},
+			want:   []want{{with(giteaPushed, func(d *v1alpha1.Delivery) { d.ID = "gogs-1" }), kindPush}},
 		},
 		{
 			name: "gitea branch delete event", provider: v1alpha1.ProviderGitea,
@@ -214,6 +223,7 @@ func TestNormalise(t *testing.T) {
 			body:   fixture(t, "gitea/push-annotated-tag.json"),
 			want: []want{{with(giteaPush, func(d *v1alpha1.Delivery) {
 				d.ID, d.Ref, d.SHA, d.Before = "tag-1", "refs/tags/v1.0.0", "7d25268cd68fc935647eb72825811eac5acc6930", zeros
+				d.Message = "first\n"
 			}), kindTag}},
 		},
 		{
@@ -252,7 +262,7 @@ func TestNormalise(t *testing.T) {
 			name: "gitea short ref (older Gitea's test delivery)", provider: v1alpha1.ProviderGitea,
 			header: headers("X-Gitea-Event", "push", "X-Gitea-Delivery", "test-1"),
 			body:   bytes.Replace(fixture(t, "gitea/push.json"), []byte(`"ref": "refs/heads/main"`), []byte(`"ref": "main"`), 1),
-			want:   []want{{with(giteaPush, func(d *v1alpha1.Delivery) { d.ID = "test-1" }), kindPush}},
+			want:   []want{{with(giteaPushed, func(d *v1alpha1.Delivery) { d.ID = "test-1" }), kindPush}},
 		},
 		{name: "gitea without event header", provider: v1alpha1.ProviderGitea, header: headers(), body: fixture(t, "gitea/push.json"), wantErr: true},
 

@@ -74,6 +74,8 @@ type compiled struct {
 	notReady   *Readiness
 	provider   provider
 	params     *CompiledParams
+	// match is the template's match block, its expression compiled.
+	match *matcher
 }
 
 // compile checks and compiles what a template's spec asks the request path
@@ -92,9 +94,11 @@ func compile(tmpl *v1alpha1.HookTemplate) *compiled {
 		return notReady(v1alpha1.ReasonInvalidTemplate, "template name is not a valid label value",
 			fmt.Errorf("template name is not a valid label value: %s", strings.Join(errs, "; ")))
 	}
-	if err := ValidateMatch(tmpl.Spec.Match); err != nil {
+	mt, err := newMatcher(tmpl.Spec.Match)
+	if err != nil {
 		return notReady(v1alpha1.ReasonInvalidMatch, "invalid match", err)
 	}
+	c.match = mt
 	params, err := CompileParams(tmpl.Spec.Params)
 	if err != nil {
 		return notReady(v1alpha1.ReasonInvalidParam, "invalid params", err)

@@ -84,6 +84,10 @@ type Options struct {
 	// RunEnv computes the environment a run's Job gets, for the dry-run
 	// answer (default delivery.Env, which the Job's builder uses too).
 	RunEnv func(tmpl *v1alpha1.HookTemplate, run *v1alpha1.HookRun) []corev1.EnvVar
+	// ChangedFiles, when set, fills in the changed files of a delivery whose
+	// payload's list may be incomplete (changes.go). Nil: such a delivery
+	// matches match.paths and the dry run says why.
+	ChangedFiles ChangedFilesFetcher
 }
 
 func (o Options) withDefaults() Options {

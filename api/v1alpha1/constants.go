@@ -90,6 +90,23 @@ const (
 	EnvBefore     = "HOOK_BEFORE"
 	EnvSender     = "HOOK_SENDER"
 	EnvCloneURL   = "HOOK_CLONE_URL"
+	EnvMessage    = "HOOK_MESSAGE"
+	EnvPRNumber   = "HOOK_PR_NUMBER"
+	EnvPRAction   = "HOOK_PR_ACTION"
+	EnvBaseRef    = "HOOK_BASE_REF"
+	EnvHeadRef    = "HOOK_HEAD_REF"
+)
+
+// Pull request actions (delivery.pullRequest.action), the same on every
+// provider.
+const (
+	PullRequestOpened      PullRequestAction = "opened"
+	PullRequestSynchronize PullRequestAction = "synchronize"
+	PullRequestReopened    PullRequestAction = "reopened"
+	PullRequestClosed      PullRequestAction = "closed"
+	PullRequestMerged      PullRequestAction = "merged"
+	PullRequestEdited      PullRequestAction = "edited"
+	PullRequestOther       PullRequestAction = "other"
 )
 
 // RunContainerName is the name of the container that runs the shell command.

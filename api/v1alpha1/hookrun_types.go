@@ -99,9 +99,56 @@ type Delivery struct {
 	// +kubebuilder:validation:MaxLength=2048
 	CloneURL string `json:"cloneURL,omitempty"`
 
+	// Message is the head commit's message of a push (at most 1 KiB).
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+
+	// PullRequest describes a pull or merge request delivery; its Ref is the
+	// host's head ref of the request and its SHA the head commit.
+	// +optional
+	PullRequest *PullRequestDelivery `json:"pullRequest,omitempty"`
+
 	// ReceivedAt is when the webhook server accepted the delivery.
 	// +optional
 	ReceivedAt *metav1.Time `json:"receivedAt,omitempty"`
+}
+
+// PullRequestAction is what happened to a pull or merge request, the same
+// on every provider.
+// +kubebuilder:validation:Enum=opened;synchronize;reopened;closed;merged;edited;other
+type PullRequestAction string
+
+// PullRequestDelivery is a pull or merge request, normalised.
+type PullRequestDelivery struct {
+	// Number is the request's number (GitLab's iid) in its repository.
+	// +optional
+	Number int64 `json:"number,omitempty"`
+
+	// Action is what happened: opened, synchronize (new commits), reopened,
+	// closed (without merging), merged, edited or other.
+	// +optional
+	Action PullRequestAction `json:"action,omitempty"`
+
+	// BaseRef is the full ref the request merges into, e.g. `refs/heads/main`.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	BaseRef string `json:"baseRef,omitempty"`
+
+	// HeadRef is the full ref of the request's source branch (in the
+	// fork when FromFork).
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	HeadRef string `json:"headRef,omitempty"`
+
+	// FromFork is true when the source branch is in another repository.
+	// +optional
+	FromFork bool `json:"fromFork,omitempty"`
+
+	// Title of the request.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Title string `json:"title,omitempty"`
 }
 
 // HookRunSpec is one delivery to run. Immutable after creation, but for cancel.

@@ -122,19 +122,87 @@ type MatchSpec struct {
 	// +kubebuilder:validation:items:MaxLength=128
 	Events []string `json:"events,omitempty"`
 
-	// Repositories are "owner/name" globs (path.Match syntax), e.g. `acme/*`.
+	// Repositories are case-insensitive "owner/name" globs, e.g. `acme/*`:
+	// `*` stays within one segment, `**` crosses `/`, a leading `!`
+	// excludes.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=256
 	Repositories []string `json:"repositories,omitempty"`
 
-	// Refs are globs on the full ref, e.g. `refs/heads/main`, `refs/tags/v*`.
+	// Refs are globs on the full ref, e.g. `refs/heads/main`, `refs/tags/v*`,
+	// `refs/heads/**`; a leading `!` excludes, e.g. `!refs/heads/wip/**`.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=256
 	Refs []string `json:"refs,omitempty"`
+
+	// Paths are globs on the files a delivery changed (added, modified or
+	// removed in any of its commits), e.g. `deploy/**`; at least one changed
+	// file must match. When the payload's file list may be incomplete the
+	// delivery matches (a run too many, never a deploy missed).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.all(p, p != '' && p != '!')",message="match.paths: a pattern must not be empty or a lone !"
+	Paths []string `json:"paths,omitempty"`
+
+	// IgnorePaths are globs on changed files: a delivery whose changed files
+	// all match them is ignored, e.g. `**/*.md`.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.all(p, p != '' && p != '!')",message="match.ignorePaths: a pattern must not be empty or a lone !"
+	IgnorePaths []string `json:"ignorePaths,omitempty"`
+
+	// Senders are globs on the delivery's sender (case-insensitive), e.g.
+	// `acme-bot*`; empty lets anyone.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.all(p, p != '' && p != '!')",message="match.senders: a pattern must not be empty or a lone !"
+	Senders []string `json:"senders,omitempty"`
+
+	// PullRequest narrows pull and merge request deliveries; other
+	// deliveries pass it.
+	// +optional
+	PullRequest *PullRequestMatch `json:"pullRequest,omitempty"`
+
+	// Expression is a CEL expression over `delivery`, `body` (the decoded
+	// JSON payload) and `headers` (lower-cased names, signature and token
+	// headers removed) that must return a bool, e.g.
+	// `!delivery.message.contains("[skip deploy]")`.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	Expression string `json:"expression,omitempty"`
+}
+
+// PullRequestMatch narrows pull and merge request deliveries.
+type PullRequestMatch struct {
+	// Actions that run; empty means every action.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=7
+	Actions []PullRequestAction `json:"actions,omitempty"`
+
+	// BaseRefs are globs on the full ref the request merges into, e.g.
+	// `refs/heads/main`.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.all(p, p != '' && p != '!')",message="match.pullRequest.baseRefs: a pattern must not be empty or a lone !"
+	BaseRefs []string `json:"baseRefs,omitempty"`
+
+	// AllowForks lets requests from forks run. By default a fork's request
+	// is ignored: it runs code the repository's owners have not reviewed.
+	// +optional
+	AllowForks bool `json:"allowForks,omitempty"`
 }
 
 // ParamSpec takes one value out of the JSON payload into an env var.

@@ -27,6 +27,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -141,7 +142,22 @@ func Vars(run *hooksv1alpha1.HookRun) []corev1.EnvVar {
 		{Name: hooksv1alpha1.EnvBefore, Value: d.Before},
 		{Name: hooksv1alpha1.EnvSender, Value: d.Sender},
 		{Name: hooksv1alpha1.EnvCloneURL, Value: d.CloneURL},
+		{Name: hooksv1alpha1.EnvMessage, Value: d.Message},
 	}
+	var pr hooksv1alpha1.PullRequestDelivery
+	if d.PullRequest != nil {
+		pr = *d.PullRequest
+	}
+	number := ""
+	if pr.Number != 0 {
+		number = strconv.FormatInt(pr.Number, 10)
+	}
+	env = append(env,
+		corev1.EnvVar{Name: hooksv1alpha1.EnvPRNumber, Value: number},
+		corev1.EnvVar{Name: hooksv1alpha1.EnvPRAction, Value: string(pr.Action)},
+		corev1.EnvVar{Name: hooksv1alpha1.EnvBaseRef, Value: pr.BaseRef},
+		corev1.EnvVar{Name: hooksv1alpha1.EnvHeadRef, Value: pr.HeadRef},
+	)
 	for _, name := range slices.Sorted(maps.Keys(run.Spec.Params)) {
 		env = append(env, corev1.EnvVar{Name: name, Value: run.Spec.Params[name]})
 	}

@@ -107,3 +107,41 @@ func TestEnvAndGroupKey(t *testing.T) {
 		t.Errorf("GroupKey = %q, want %q (unescaped values, unknown names empty)", got, want)
 	}
 }
+
+func TestPullRequestAndMessageVars(t *testing.T) {
+	tests := []struct {
+		name     string
+		delivery hooksv1alpha1.Delivery
+		want     map[string]string
+	}{
+		{
+			name:     "a push: message, no pull request",
+			delivery: hooksv1alpha1.Delivery{Ref: "refs/heads/main", Message: "deploy $(date) [skip deploy]"},
+			want: map[string]string{"HOOK_MESSAGE": "deploy $$(date) [skip deploy]", "HOOK_PR_NUMBER": "", "HOOK_PR_ACTION": "",
+				"HOOK_BASE_REF": "", "HOOK_HEAD_REF": ""},
+		},
+		{
+			name: "a pull request",
+			delivery: hooksv1alpha1.Delivery{Ref: "refs/pull/12/head", PullRequest: &hooksv1alpha1.PullRequestDelivery{
+				Number: 12, Action: hooksv1alpha1.PullRequestSynchronize, BaseRef: "refs/heads/main",
+				HeadRef: "refs/heads/fe$ture", Title: "t",
+			}},
+			want: map[string]string{"HOOK_MESSAGE": "", "HOOK_PR_NUMBER": "12", "HOOK_PR_ACTION": "synchronize",
+				"HOOK_BASE_REF": "refs/heads/main", "HOOK_HEAD_REF": "refs/heads/fe$$ture", "HOOK_BRANCH": ""},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := &hooksv1alpha1.HookRun{Spec: hooksv1alpha1.HookRunSpec{Delivery: tt.delivery}}
+			got := map[string]string{}
+			for _, e := range Env(nil, run) {
+				got[e.Name] = e.Value
+			}
+			for k, v := range tt.want {
+				if g, ok := got[k]; !ok || g != v {
+					t.Errorf("%s = %q (set %v), want %q", k, g, ok, v)
+				}
+			}
+		})
+	}
+}
