@@ -133,6 +133,12 @@ func run(opts options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
+	if err := (&controllers.HookSourceReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("hookrun"),
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
 	// The webhook server creates HookRuns with a client of its own: its own
 	// client-side rate limit (none by default), so that reconcilers working
 	// through a burst of runs never make a git host's delivery wait for their

@@ -317,7 +317,13 @@ func TestInvalidTemplatesAreRefused(t *testing.T) {
 		{name: "pending Latest without Queue", mutate: func(h *hooksv1alpha1.HookTemplate) {
 			h.Spec.Concurrency = hooksv1alpha1.ConcurrencySpec{Policy: hooksv1alpha1.ConcurrencyAllow, Pending: hooksv1alpha1.PendingLatest}
 		}, message: "Latest only applies to policy Queue"},
-		{name: "no secret name", mutate: func(h *hooksv1alpha1.HookTemplate) { h.Spec.Source.SecretRef.Name = "" }, message: "spec.source.secretRef.name"},
+		// With a key, so that the Go client sends secretRef (an all-zero
+		// secretRef is omitted: then the source has neither form).
+		{name: "no secret name", mutate: func(h *hooksv1alpha1.HookTemplate) {
+			h.Spec.Source.SecretRef = hooksv1alpha1.SecretKeyRef{Key: "secret"}
+		}, message: "spec.source.secretRef.name"},
+		{name: "no secretRef", mutate: func(h *hooksv1alpha1.HookTemplate) { h.Spec.Source.SecretRef = hooksv1alpha1.SecretKeyRef{} },
+			message: "source needs either provider and secretRef, or sourceRef"},
 		{name: "name longer than a label value", mutate: func(h *hooksv1alpha1.HookTemplate) { h.Name = strings.Repeat("a", 64) }, message: "at most 63 characters"},
 	}
 	for i, tt := range tests {

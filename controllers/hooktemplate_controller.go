@@ -71,7 +71,7 @@ func (r *HookTemplateReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}()
 
 	tmpl.Status.ObservedGeneration = tmpl.Generation
-	tmpl.Status.WebhookPath = fmt.Sprintf("/hooks/%s/%s", tmpl.Namespace, tmpl.Name)
+	tmpl.Status.WebhookPath = webhookPathOf(tmpl)
 	if err := r.setReady(ctx, tmpl); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -197,6 +197,8 @@ func (r *HookTemplateReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// coalesced (enqueueTemplateOfRun).
 		Watches(&hooksv1alpha1.HookRun{}, enqueueTemplateOfRun(), builder.WithPredicates(runLifecycleChanged())).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.templatesOfSecret)).
+		// The HookSources templates use (hooksource_controller.go).
+		Watches(&hooksv1alpha1.HookSource{}, handler.EnqueueRequestsFromMapFunc(r.templatesOfSourceObject)).
 		Named("hooktemplate").
 		Complete(r)
 }
@@ -211,6 +213,16 @@ func (r *HookTemplateReconciler) templatesOfSecret(ctx context.Context, obj clie
 	requests := make([]reconcile.Request, 0, len(list.Items))
 	for i := range list.Items {
 		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	// And the templates of the HookSources that use the Secret.
+	sources := &hooksv1alpha1.HookSourceList{}
+	if err := r.List(ctx, sources, client.InNamespace(obj.GetNamespace()),
+		client.MatchingFields{hooksv1alpha1.IndexSourceSecret: obj.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "list HookSources of Secret", "secret", obj.GetName())
+		return requests
+	}
+	for i := range sources.Items {
+		requests = append(requests, r.templatesOfSource(ctx, obj.GetNamespace(), sources.Items[i].Name)...)
 	}
 	return requests
 }

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+	"github.com/hookrun/hookrun/webhookserver"
 )
 
 // SetupIndexes registers the field indexes the reconcilers look things up by.
@@ -36,9 +37,19 @@ func SetupIndexes(mgr ctrl.Manager) error {
 		return fmt.Errorf("index HookRuns by template: %w", err)
 	}
 	if err := indexer.IndexField(ctx, &hooksv1alpha1.HookTemplate{}, hooksv1alpha1.IndexTemplateSecret, func(obj client.Object) []string {
-		return []string{obj.(*hooksv1alpha1.HookTemplate).Spec.Source.SecretRef.Name}
+		if name := obj.(*hooksv1alpha1.HookTemplate).Spec.Source.SecretRef.Name; name != "" {
+			return []string{name}
+		}
+		return nil // it uses a HookSource's Secret
 	}); err != nil {
 		return fmt.Errorf("index HookTemplates by secret: %w", err)
 	}
-	return nil
+	if err := indexer.IndexField(ctx, &hooksv1alpha1.HookSource{}, hooksv1alpha1.IndexSourceSecret, func(obj client.Object) []string {
+		return []string{obj.(*hooksv1alpha1.HookSource).Spec.SecretRef.Name}
+	}); err != nil {
+		return fmt.Errorf("index HookSources by secret: %w", err)
+	}
+	// Templates by HookSource: also what the webhook server lists a
+	// source's templates by.
+	return webhookserver.SetupIndexes(ctx, indexer)
 }

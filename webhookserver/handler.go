@@ -124,7 +124,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	label, a := s.handle(w, r)
+	handle := s.handle
+	if strings.HasPrefix(r.URL.Path, SourcePathPrefix) {
+		handle = s.handleSource // sources.go
+	}
+	label, a := handle(w, r)
 	writeAnswer(w, a)
 	requestsTotal.WithLabelValues(label, strconv.Itoa(a.status)).Inc()
 	requestDuration.WithLabelValues(label).Observe(time.Since(start).Seconds())
@@ -147,6 +151,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) (string, answer)
 	if err != nil {
 		return noProvider, answerOf(err)
 	}
+	if tmpl.Spec.Source.SourceRef != nil {
+		// Its deliveries go to its HookSource's URL (status.webhookPath).
+		log.V(1).Info("template takes deliveries through its source only")
+		return noProvider, notFound()
+	}
 	return providerLabel(tmpl), s.deliver(ctx, w, r, tmpl, now)
 }
 
@@ -160,7 +169,12 @@ func providerLabel(tmpl *v1alpha1.HookTemplate) string {
 
 // route reads the template's namespace and name from the path of a POST.
 func route(r *http.Request) (ns, name string, err error) {
-	ns, name, ok := hookPath(r.URL.Path)
+	return routeUnder(r, PathPrefix)
+}
+
+// routeUnder reads namespace and name from a POST to prefix{ns}/{name}.
+func routeUnder(r *http.Request, prefix string) (ns, name string, err error) {
+	ns, name, ok := objectPath(r.URL.Path, prefix)
 	if !ok {
 		return "", "", refuse(notFound())
 	}
@@ -180,7 +194,7 @@ func (s *Server) deliver(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return answerOf(err)
 	}
-	ev, err := s.receive(ctx, w, r, tmpl, prep, now)
+	ev, err := s.receive(ctx, w, r, prep, now)
 	if err != nil {
 		return answerOf(err)
 	}
@@ -217,7 +231,7 @@ func (s *Server) deliver(ctx context.Context, w http.ResponseWriter, r *http.Req
 }
 
 // receive reads the body, verifies the sender and normalises the payload.
-func (s *Server) receive(ctx context.Context, w http.ResponseWriter, r *http.Request, tmpl *v1alpha1.HookTemplate, prep *prepared, now time.Time) (*event, error) {
+func (s *Server) receive(ctx context.Context, w http.ResponseWriter, r *http.Request, prep *prepared, now time.Time) (*event, error) {
 	body, err := readBody(w, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -230,12 +244,12 @@ func (s *Server) receive(ctx context.Context, w http.ResponseWriter, r *http.Req
 		header:    r.Header,
 		body:      body,
 		keys:      prep.keys,
-		allowSHA1: tmpl.Spec.Source.AllowSHA1,
+		allowSHA1: prep.allowSHA1,
 		now:       now,
 		tolerance: prep.tolerance,
 	}
 	if err := prep.provider.verify(in); err != nil {
-		signatureFailuresTotal.WithLabelValues(providerLabel(tmpl)).Inc()
+		signatureFailuresTotal.WithLabelValues(string(prep.providerName)).Inc()
 		logf.FromContext(ctx).Info("delivery rejected", "reason", err.Error())
 		return nil, refuse(fail(http.StatusUnauthorized, err.Error()))
 	}
@@ -307,6 +321,19 @@ func (s *Server) template(ctx context.Context, ns, name string) (*v1alpha1.HookT
 // gets: AlreadyExists is a redelivery (200), any other error is 503 so that
 // the sender retries; 2xx only with the HookRun stored.
 func (s *Server) create(ctx context.Context, run *v1alpha1.HookRun) answer {
+	switch stored, err := s.store(ctx, run); {
+	case err != nil:
+		return fail(http.StatusServiceUnavailable, "could not store the run; try again later")
+	case !stored:
+		return answer{status: http.StatusOK, body: RunAnswer{Run: run.Name, Duplicate: true}}
+	default:
+		return answer{status: http.StatusAccepted, body: RunAnswer{Run: run.Name}}
+	}
+}
+
+// store creates the run: stored is false for a redelivery (the run exists
+// already); an error is any other failure, logged here.
+func (s *Server) store(ctx context.Context, run *v1alpha1.HookRun) (stored bool, err error) {
 	log := logf.FromContext(ctx)
 	d := run.Spec.Delivery
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
@@ -315,16 +342,16 @@ func (s *Server) create(ctx context.Context, run *v1alpha1.HookRun) answer {
 		if apierrors.IsAlreadyExists(err) {
 			duplicatesTotal.Inc()
 			log.Info("duplicate delivery", "run", run.Name, "delivery", d.ID)
-			return answer{status: http.StatusOK, body: RunAnswer{Run: run.Name, Duplicate: true}}
+			return false, nil
 		}
 		log.Error(err, "create HookRun", "run", run.Name, "delivery", d.ID)
-		return fail(http.StatusServiceUnavailable, "could not store the run; try again later")
+		return false, err
 	}
 	// Debug level: the HookRun is the record of every accepted delivery, and
 	// hookrun_webhook_requests_total counts them; at info level a line per
 	// delivery was sampled away under load anyway (zap's production sampler).
 	log.V(1).Info("run created", "run", run.Name, "delivery", d.ID, "event", d.Event, "repository", d.Repository, "ref", d.Ref)
-	return answer{status: http.StatusAccepted, body: RunAnswer{Run: run.Name}}
+	return true, nil
 }
 
 // pick returns the first candidate the template matches, or the first
@@ -346,8 +373,11 @@ func pick(mt *matcher, ev *event) (candidate, MatchResult) {
 
 // hookPath splits /hooks/{namespace}/{template}; names that cannot exist in
 // Kubernetes are refused before any lookup.
-func hookPath(p string) (ns, name string, ok bool) {
-	rest, ok := strings.CutPrefix(p, PathPrefix)
+func hookPath(p string) (ns, name string, ok bool) { return objectPath(p, PathPrefix) }
+
+// objectPath splits prefix{namespace}/{name} (see hookPath).
+func objectPath(p, prefix string) (ns, name string, ok bool) {
+	rest, ok := strings.CutPrefix(p, prefix)
 	if !ok {
 		return "", "", false
 	}

@@ -20,12 +20,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,13 +59,39 @@ type Readiness struct {
 // Ready is true when the template can take deliveries.
 func (r Readiness) Ready() bool { return r.Reason == v1alpha1.ReasonReady }
 
-// prepared is a template judged able to take deliveries.
+// prepared is a template (or a HookSource) judged able to take deliveries.
 type prepared struct {
 	provider provider
-	keys     [][]byte
-	params   *CompiledParams
-	// tolerance is the template's own signature tolerance, or 0.
+	// providerName labels the request's metrics.
+	providerName v1alpha1.Provider
+	keys         [][]byte
+	allowSHA1    bool
+	params       *CompiledParams
+	// tolerance is the template's (or source's) own signature tolerance, or 0.
 	tolerance time.Duration
+}
+
+// origin is who signs a template's deliveries and how: the template's own
+// source fields, or those of the HookSource it names.
+type origin struct {
+	namespace         string
+	provider          v1alpha1.Provider
+	secretRef         v1alpha1.SecretKeyRef
+	previousSecretKey string
+	allowSHA1         bool
+	tolerance         *metav1.Duration
+}
+
+func originOfTemplate(tmpl *v1alpha1.HookTemplate) origin {
+	s := tmpl.Spec.Source
+	return origin{namespace: tmpl.Namespace, provider: s.Provider, secretRef: s.SecretRef,
+		previousSecretKey: s.PreviousSecretKey, allowSHA1: s.AllowSHA1, tolerance: s.SignatureTolerance}
+}
+
+func originOfSource(src *v1alpha1.HookSource) origin {
+	s := src.Spec
+	return origin{namespace: src.Namespace, provider: s.Provider, secretRef: s.SecretRef,
+		previousSecretKey: s.PreviousSecretKey, allowSHA1: s.AllowSHA1, tolerance: s.SignatureTolerance}
 }
 
 // compiled is the part of a template's readiness that depends on its spec
@@ -86,8 +114,10 @@ func compile(tmpl *v1alpha1.HookTemplate) *compiled {
 		c.notReady = &Readiness{Reason: reason, Message: err.Error(), problem: problem}
 		return c
 	}
+	// A template with a sourceRef has its provider from its HookSource
+	// (checkOrigin).
 	p, ok := providers[tmpl.Spec.Source.Provider]
-	if !ok {
+	if !ok && tmpl.Spec.Source.SourceRef == nil {
 		return notReady(v1alpha1.ReasonInvalidTemplate, "unknown provider", fmt.Errorf("unknown provider %q", tmpl.Spec.Source.Provider))
 	}
 	if errs := validation.IsValidLabelValue(tmpl.Name); len(errs) > 0 {
@@ -111,8 +141,10 @@ func compile(tmpl *v1alpha1.HookTemplate) *compiled {
 // its name (a run's label value), its match patterns, its params, and its
 // webhook Secret, read through reader (the manager's cache): the key
 // (default "secret") must hold a non-empty value — an empty one would let
-// anyone sign. An error is a failed read that may pass; a Secret that does
-// not exist is a reason, not an error.
+// anyone sign. A template with a sourceRef is judged with its HookSource's
+// provider and Secret (CheckSource): a missing or unready source makes it
+// not ready. An error is a failed read that may pass; a Secret (or source)
+// that does not exist is a reason, not an error.
 func CheckTemplate(ctx context.Context, reader client.Reader, tmpl *v1alpha1.HookTemplate) (Readiness, error) {
 	return checkTemplate(ctx, reader, tmpl, compile(tmpl))
 }
@@ -121,9 +153,115 @@ func checkTemplate(ctx context.Context, reader client.Reader, tmpl *v1alpha1.Hoo
 	if c.notReady != nil {
 		return *c.notReady, nil
 	}
-	ref := tmpl.Spec.Source.SecretRef
+	if ref := tmpl.Spec.Source.SourceRef; ref != nil {
+		r, err := checkSourceOf(ctx, reader, tmpl.Namespace, ref.Name)
+		if err != nil || !r.Ready() {
+			return r, err
+		}
+		r.prepared.params = c.params
+		return r, nil
+	}
+	r, err := checkOrigin(ctx, reader, originOfTemplate(tmpl))
+	if err != nil || !r.Ready() {
+		return r, err
+	}
+	r.prepared.params = c.params
+	return r, nil
+}
+
+// checkSourceOf judges the HookSource a template names, as the template's
+// readiness: SourceNotFound, or SourceNotReady with the source's reason.
+func checkSourceOf(ctx context.Context, reader client.Reader, namespace, name string) (Readiness, error) {
+	src := &v1alpha1.HookSource{}
+	if err := reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, src); err != nil {
+		if apierrors.IsNotFound(err) {
+			return Readiness{Reason: v1alpha1.ReasonSourceNotFound, problem: "source not found",
+				Message: fmt.Sprintf("HookSource %s not found: deliveries are refused until it exists", name)}, nil
+		}
+		return Readiness{}, fmt.Errorf("get HookSource %s: %w", name, err)
+	}
+	if src.DeletionTimestamp != nil {
+		return Readiness{Reason: v1alpha1.ReasonSourceNotFound, problem: "source not found",
+			Message: fmt.Sprintf("HookSource %s is being deleted", name)}, nil
+	}
+	r, _, err := CheckSource(ctx, reader, src)
+	if err != nil || r.Ready() {
+		return r, err
+	}
+	return Readiness{Reason: v1alpha1.ReasonSourceNotReady, problem: "source not ready",
+		Message: fmt.Sprintf("HookSource %s is not ready (%s): %s", name, r.Reason, r.Message)}, nil
+}
+
+// CheckSource judges whether a HookSource can take deliveries, as
+// CheckTemplate does for a template's own source: its provider, its
+// webhook Secret, and how many templates use it (at most
+// v1alpha1.MaxSourceTemplates; the count is returned too). The templates
+// are listed through reader with the IndexTemplateSource field index.
+func CheckSource(ctx context.Context, reader client.Reader, src *v1alpha1.HookSource) (Readiness, int32, error) {
+	tmpls, err := sourceTemplates(ctx, reader, src.Namespace, src.Name)
+	if err != nil {
+		return Readiness{}, 0, err
+	}
+	r, err := checkSource(ctx, reader, src, len(tmpls))
+	return r, int32(len(tmpls)), err
+}
+
+// checkSource judges a HookSource used by n templates.
+func checkSource(ctx context.Context, reader client.Reader, src *v1alpha1.HookSource, n int) (Readiness, error) {
+	if n > v1alpha1.MaxSourceTemplates {
+		return Readiness{Reason: v1alpha1.ReasonTooManyTemplates, problem: "too many templates",
+			Message: fmt.Sprintf("%d templates use this source, the limit is %d: a delivery matches and stores the runs of every template within one request", n, v1alpha1.MaxSourceTemplates)}, nil
+	}
+	return checkOrigin(ctx, reader, originOfSource(src))
+}
+
+// sourceTemplates lists the templates of a namespace that name the source,
+// leaving out those being deleted, sorted by name.
+func sourceTemplates(ctx context.Context, reader client.Reader, namespace, name string) ([]*v1alpha1.HookTemplate, error) {
+	list := &v1alpha1.HookTemplateList{}
+	if err := reader.List(ctx, list, client.InNamespace(namespace),
+		client.MatchingFields{v1alpha1.IndexTemplateSource: name}); err != nil {
+		return nil, fmt.Errorf("list HookTemplates of HookSource %s: %w", name, err)
+	}
+	tmpls := make([]*v1alpha1.HookTemplate, 0, len(list.Items))
+	for i := range list.Items {
+		if t := &list.Items[i]; t.DeletionTimestamp == nil {
+			tmpls = append(tmpls, t)
+		}
+	}
+	slices.SortFunc(tmpls, func(a, b *v1alpha1.HookTemplate) int { return strings.Compare(a.Name, b.Name) })
+	return tmpls, nil
+}
+
+// TemplateSourceIndex is the IndexTemplateSource field index: the name of
+// the HookSource a template uses, if any.
+func TemplateSourceIndex(obj client.Object) []string {
+	if ref := obj.(*v1alpha1.HookTemplate).Spec.Source.SourceRef; ref != nil {
+		return []string{ref.Name}
+	}
+	return nil
+}
+
+// SetupIndexes registers the field index the request path lists a
+// source's templates by (also used by the reconcilers).
+func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
+	if err := indexer.IndexField(ctx, &v1alpha1.HookTemplate{}, v1alpha1.IndexTemplateSource, TemplateSourceIndex); err != nil {
+		return fmt.Errorf("index HookTemplates by source: %w", err)
+	}
+	return nil
+}
+
+// checkOrigin judges a provider and its Secret: the key (default "secret")
+// must hold a non-empty value.
+func checkOrigin(ctx context.Context, reader client.Reader, sg origin) (Readiness, error) {
+	p, ok := providers[sg.provider]
+	if !ok {
+		return Readiness{Reason: v1alpha1.ReasonInvalidTemplate, problem: "unknown provider",
+			Message: fmt.Sprintf("unknown provider %q", sg.provider)}, nil
+	}
+	ref := sg.secretRef
 	secret := &corev1.Secret{}
-	if err := reader.Get(ctx, types.NamespacedName{Namespace: tmpl.Namespace, Name: ref.Name}, secret); err != nil {
+	if err := reader.Get(ctx, types.NamespacedName{Namespace: sg.namespace, Name: ref.Name}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
 			return Readiness{Reason: v1alpha1.ReasonSecretNotFound, problem: "webhook secret unavailable",
 				Message: fmt.Sprintf("Secret %s not found: deliveries are refused until it exists", ref.Name)}, nil
@@ -140,14 +278,15 @@ func checkTemplate(ctx context.Context, reader client.Reader, tmpl *v1alpha1.Hoo
 			Message: fmt.Sprintf("Secret %s has no (or an empty) key %q", ref.Name, key)}, nil
 	}
 	keys := [][]byte{current}
-	if prev := tmpl.Spec.Source.PreviousSecretKey; prev != "" && len(secret.Data[prev]) > 0 {
+	if prev := sg.previousSecretKey; prev != "" && len(secret.Data[prev]) > 0 {
 		keys = append(keys, secret.Data[prev])
 	}
 	var tolerance time.Duration
-	if t := tmpl.Spec.Source.SignatureTolerance; t != nil && t.Duration > 0 {
+	if t := sg.tolerance; t != nil && t.Duration > 0 {
 		tolerance = t.Duration
 	}
-	return Readiness{Reason: v1alpha1.ReasonReady, prepared: &prepared{provider: c.provider, keys: keys, params: c.params, tolerance: tolerance}}, nil
+	return Readiness{Reason: v1alpha1.ReasonReady, prepared: &prepared{provider: p, providerName: sg.provider,
+		keys: keys, allowSHA1: sg.allowSHA1, tolerance: tolerance}}, nil
 }
 
 // compiledTemplates keeps each template's compiled spec, per template and

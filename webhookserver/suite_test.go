@@ -152,6 +152,9 @@ func startControlPlane(scheme *runtime.Scheme, opts Options, apiStopTimeout time
 	if err != nil {
 		return fail(fmt.Errorf("new manager: %w", err))
 	}
+	if err := SetupIndexes(context.Background(), cp.mgr.GetFieldIndexer()); err != nil {
+		return fail(err)
+	}
 	if opts.BindAddress == "" {
 		opts.BindAddress = "127.0.0.1:0"
 	}

@@ -62,6 +62,15 @@ const (
 	ReasonSecretKeyMissing = "SecretKeyMissing"
 	ReasonInvalidParam     = "InvalidParam"
 	ReasonInvalidMatch     = "InvalidMatch"
+
+	// ReasonSourceNotFound: a template's sourceRef names no HookSource.
+	ReasonSourceNotFound = "SourceNotFound"
+	// ReasonSourceNotReady: a template's HookSource cannot take deliveries
+	// (the message says why).
+	ReasonSourceNotReady = "SourceNotReady"
+	// ReasonTooManyTemplates: more templates use a HookSource than
+	// MaxSourceTemplates.
+	ReasonTooManyTemplates = "TooManyTemplates"
 )
 
 // Event reasons recorded on HookRuns.
@@ -121,4 +130,8 @@ const (
 	IndexRunTemplate = "spec.templateRef.name"
 	// IndexTemplateSecret indexes HookTemplates by spec.source.secretRef.name.
 	IndexTemplateSecret = "spec.source.secretRef.name"
+	// IndexTemplateSource indexes HookTemplates by spec.source.sourceRef.name.
+	IndexTemplateSource = "spec.source.sourceRef.name"
+	// IndexSourceSecret indexes HookSources by spec.secretRef.name.
+	IndexSourceSecret = "spec.secretRef.name"
 )

@@ -79,16 +79,31 @@ type SecretKeyRef struct {
 	Key string `json:"key,omitempty"`
 }
 
-// SourceSpec says who may send deliveries and how they prove it.
+// SourceSpec says who may send deliveries and how they prove it: either
+// provider and secretRef (the template's own URL, /hooks/{namespace}/{name}),
+// or sourceRef (a HookSource's URL, shared with other templates).
+// +kubebuilder:validation:XValidation:rule="has(self.sourceRef) || (has(self.provider) && has(self.secretRef))",message="source needs either provider and secretRef, or sourceRef"
+// +kubebuilder:validation:XValidation:rule="!has(self.sourceRef) || (!has(self.provider) && !has(self.secretRef))",message="source.sourceRef excludes provider and secretRef: the HookSource has them"
+// +kubebuilder:validation:XValidation:rule="!has(self.sourceRef) || (!has(self.previousSecretKey) && !has(self.allowSHA1))",message="source.sourceRef excludes previousSecretKey and allowSHA1: set them on the HookSource"
 type SourceSpec struct {
 	// Provider is the git host (or "generic" for any signed script); it selects
-	// the signature scheme and how the payload is read.
-	// +required
-	Provider Provider `json:"provider"`
+	// the signature scheme and how the payload is read. Required unless
+	// sourceRef is set.
+	// +optional
+	Provider Provider `json:"provider,omitempty"`
 
 	// SecretRef names the Secret key holding the shared webhook secret.
-	// +required
-	SecretRef SecretKeyRef `json:"secretRef"`
+	// Required unless sourceRef is set.
+	// +optional
+	SecretRef SecretKeyRef `json:"secretRef,omitzero"`
+
+	// SourceRef names a HookSource of the namespace whose URL, provider and
+	// secret this template uses instead of its own: deliveries to
+	// /sources/{namespace}/{sourceRef.name} run every template naming that
+	// source whose match they pass, and the template's own /hooks/ URL
+	// answers 404. signatureTolerance is then the source's too.
+	// +optional
+	SourceRef *SourceRef `json:"sourceRef,omitempty"`
 
 	// PreviousSecretKey names a second key of the same Secret whose value is
 	// accepted too, so the secret can be rotated at the git host without a
@@ -413,6 +428,7 @@ type HookTemplateStatus struct {
 // +kubebuilder:resource:shortName=ht,categories=hooks
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="HookTemplate names are at most 63 characters: the name is the hooks.hookrun.dev/template label of every run"
 // +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.source.provider`
+// +kubebuilder:printcolumn:name="Source",type=string,JSONPath=`.spec.source.sourceRef.name`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Last Run",type=string,JSONPath=`.status.lastRun.name`
 // +kubebuilder:printcolumn:name="Active",type=integer,JSONPath=`.status.activeRuns`,priority=1
