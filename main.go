@@ -139,6 +139,14 @@ func run(opts options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
+	// The poller lists spec.poll remotes and makes spec.schedule runs; like
+	// every reconciler it runs on the leader only.
+	if err := (&controllers.PollReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("hookrun"),
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
 	// The webhook server creates HookRuns with a client of its own: its own
 	// client-side rate limit (none by default), so that reconcilers working
 	// through a burst of runs never make a git host's delivery wait for their

@@ -279,7 +279,7 @@ func (s *Server) newRun(ctx context.Context, tmpl *v1alpha1.HookTemplate, prep *
 	}
 	run := &v1alpha1.HookRun{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      RunName(tmpl.Name, d.ID),
+			Name:      runName(tmpl, ev, d),
 			Namespace: tmpl.Namespace,
 			Labels:    map[string]string{v1alpha1.LabelTemplate: tmpl.Name},
 		},

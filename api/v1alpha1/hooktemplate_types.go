@@ -377,6 +377,17 @@ type HookTemplateSpec struct {
 	// +optional
 	// +kubebuilder:default=false
 	Badge bool `json:"badge,omitempty"`
+
+	// Poll lists poll.url's refs every interval and runs each push to a ref
+	// match.refs allows that no webhook delivered. With poll set a push run
+	// is named after its ref and sha, so a webhook and the poller never run
+	// the same push twice.
+	// +optional
+	Poll *PollSpec `json:"poll,omitempty"`
+
+	// Schedule makes one run per cron tick (event `schedule`).
+	// +optional
+	Schedule *ScheduleSpec `json:"schedule,omitempty"`
 }
 
 // LastRun summarises the newest run of a template.
@@ -421,6 +432,14 @@ type HookTemplateStatus struct {
 	// +optional
 	// +kubebuilder:default=0
 	QueuedRuns int32 `json:"queuedRuns"`
+
+	// Poll is the last listing of spec.poll.url.
+	// +optional
+	Poll *PollStatus `json:"poll,omitempty"`
+
+	// LastScheduleTime is the tick of the last scheduled run.
+	// +optional
+	LastScheduleTime *metav1.Time `json:"lastScheduleTime,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -433,6 +452,7 @@ type HookTemplateStatus struct {
 // +kubebuilder:printcolumn:name="Last Run",type=string,JSONPath=`.status.lastRun.name`
 // +kubebuilder:printcolumn:name="Active",type=integer,JSONPath=`.status.activeRuns`,priority=1
 // +kubebuilder:printcolumn:name="Queued",type=integer,JSONPath=`.status.queuedRuns`,priority=1
+// +kubebuilder:printcolumn:name="Last Poll",type=date,JSONPath=`.status.poll.time`,priority=1
 // +kubebuilder:printcolumn:name="Path",type=string,JSONPath=`.status.webhookPath`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
