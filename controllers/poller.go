@@ -57,6 +57,9 @@ import (
 // DefaultListTimeout bounds one listing of a remote's refs.
 const DefaultListTimeout = 30 * time.Second
 
+// maxPolledRefs is the most refs status.poll.refs holds (its MaxItems).
+const maxPolledRefs = 1024
+
 // RefLister lists a git remote's refs: full ref name → sha.
 type RefLister func(ctx context.Context, remoteURL string, auth transport.AuthMethod) (map[string]string, error)
 
@@ -180,13 +183,20 @@ func (r *PollReconciler) poll(ctx context.Context, tmpl *hooksv1alpha1.HookTempl
 		// No hot loop: the next try is one interval later.
 		return interval, nil, nil
 	}
-	st.Error = ""
 	refs := map[string]string{}
 	for ref, sha := range all {
 		if webhookserver.RefAllowed(tmpl.Spec.Match, ref) {
 			refs[ref] = sha
 		}
 	}
+	if len(refs) > maxPolledRefs {
+		// status.poll.refs holds at most maxPolledRefs: say so rather than
+		// fail every status write.
+		st.Error = fmt.Sprintf("%d refs of %s match match.refs, more than %d: narrow match.refs", len(refs), redactURL(tmpl.Spec.Poll.URL), maxPolledRefs)
+		r.Recorder.Eventf(tmpl, nil, corev1.EventTypeWarning, hooksv1alpha1.ReasonPollFailed, "Poll", "%s", st.Error)
+		return interval, nil, nil
+	}
+	st.Error = ""
 
 	first := st.Refs == nil
 	seen := map[string]string{}
