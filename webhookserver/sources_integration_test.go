@@ -20,6 +20,7 @@ package webhookserver
 // server the manager started, a real API server behind it.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -233,6 +234,23 @@ func TestIntegrationSourceFanOut(t *testing.T) {
 		}
 		if got := len(listRuns(t, suite.client, ns)); got != 2 {
 			t.Errorf("%d runs stored, want still 2", got)
+		}
+	})
+
+	t.Run("another repository of the organisation runs only the templates for it", func(t *testing.T) {
+		docs := bytes.ReplaceAll(body, []byte("acme/site"), []byte("acme/docs"))
+		const docsID = "org-delivery-6"
+		r := post(t, httpClient, url, signedHeaders("github", testKey, docs, "push", docsID), docs)
+		if r.code != http.StatusAccepted {
+			t.Fatalf("push to acme/docs: %d %s, want 202", r.code, r.body)
+		}
+		if diff := cmp.Diff(SourceRunsAnswer{Runs: []string{RunName("all", docsID)}}, sourceAnswer(t, r)); diff != "" {
+			t.Errorf("answer (-want +got):\n%s", diff)
+		}
+		want := append([]string{RunName("all", docsID)}, want...)
+		slices.Sort(want)
+		if diff := cmp.Diff(want, runNames(listRuns(t, suite.client, ns))); diff != "" {
+			t.Errorf("stored runs (-want +got):\n%s", diff)
 		}
 	})
 }
