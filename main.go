@@ -127,13 +127,16 @@ func run(opts options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	if err := (&controllers.HookTemplateReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("hookrun"),
+	// The reporter shows each run's state on its commit (spec.report): a
+	// controller of its own, leader only, off the run's path.
+	if err := (&controllers.ReportReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("hookrun"),
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	if err := (&controllers.HookSourceReconciler{
+	if err := (&controllers.HookTemplateReconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("hookrun"),
 	}).SetupWithManager(mgr); err != nil {
@@ -142,6 +145,12 @@ func run(opts options) error {
 	// The poller lists spec.poll remotes and makes spec.schedule runs; like
 	// every reconciler it runs on the leader only.
 	if err := (&controllers.PollReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("hookrun"),
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if err := (&controllers.HookSourceReconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("hookrun"),
 	}).SetupWithManager(mgr); err != nil {

@@ -345,15 +345,22 @@ func (r *HookRunReconciler) mirrorJob(ctx context.Context, run *hooksv1alpha1.Ho
 	return nil
 }
 
-// lastAttemptResult reads the exit code and output tail of a failed run's
-// last attempt from its pods, straight from the API server: hookrun caches
-// no pods.
+// lastAttemptResult reads the exit code and the redacted output tail of a
+// failed run's last attempt from its pods, straight from the API server:
+// hookrun caches no pods.
 func (r *HookRunReconciler) lastAttemptResult(ctx context.Context, run *hooksv1alpha1.HookRun, job *batchv1.Job) (containerResult, error) {
 	pods := &corev1.PodList{}
 	if err := r.APIReader.List(ctx, pods, client.InNamespace(run.Namespace),
 		client.MatchingLabels{hooksv1alpha1.LabelRun: run.Name}); err != nil {
 		return containerResult{}, fmt.Errorf("list pods of Job %s: %w", job.Name, err)
 	}
+	// The output becomes status.message and an Event: redact it whole,
+	// before lastRunContainerResult cuts it to its tail.
+	red, err := r.redactorOf(ctx, run, job)
+	if err != nil {
+		return containerResult{}, err
+	}
+	redactTerminationMessages(pods.Items, red)
 	return lastRunContainerResult(pods.Items), nil
 }
 

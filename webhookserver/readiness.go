@@ -153,6 +153,9 @@ func checkTemplate(ctx context.Context, reader client.Reader, tmpl *v1alpha1.Hoo
 	if c.notReady != nil {
 		return *c.notReady, nil
 	}
+	if r, err := checkReportCredentials(ctx, reader, tmpl); err != nil || r != nil {
+		return Readiness{}.or(r), err
+	}
 	if ref := tmpl.Spec.Source.SourceRef; ref != nil {
 		r, err := checkSourceOf(ctx, reader, tmpl.Namespace, ref.Name)
 		if err != nil || !r.Ready() {

@@ -36,6 +36,9 @@ const (
 	ConditionSucceeded = "Succeeded"
 	// ConditionReady reports whether a HookTemplate can accept deliveries.
 	ConditionReady = "Ready"
+	// ConditionReported says whether the git host accepted a run's current
+	// state (templates with spec.report only).
+	ConditionReported = "Reported"
 )
 
 // Reasons used in HookRun.status.reason and in conditions. A run whose Job
@@ -71,6 +74,16 @@ const (
 	// ReasonTooManyTemplates: more templates use a HookSource than
 	// MaxSourceTemplates.
 	ReasonTooManyTemplates = "TooManyTemplates"
+
+	// ReasonReportCredentialsNotFound: the template's report Secret or key is missing.
+	ReasonReportCredentialsNotFound = "ReportCredentialsNotFound"
+
+	// Reasons of the Reported condition.
+	ReasonReported            = "Reported"
+	ReasonReportFailed        = "ReportFailed"
+	ReasonCredentialsNotFound = "CredentialsNotFound"
+	ReasonReportRejected      = "ReportRejected"
+	ReasonNoCommit            = "NoCommit"
 )
 
 // Event reasons recorded on HookRuns.
@@ -82,6 +95,8 @@ const (
 	EventRunQueued    = "RunQueued"
 	EventRunSkipped   = "RunSkipped"
 	EventRunCancelled = "RunCancelled"
+	// EventReportFailed: the git host refused a report (or its credentials are missing).
+	EventReportFailed = "ReportFailed"
 )
 
 // Environment variables every run gets.

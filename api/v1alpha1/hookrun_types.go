@@ -222,11 +222,17 @@ type HookRunStatus struct {
 	// +optional
 	Message string `json:"message,omitempty"`
 
-	// Conditions: Succeeded is Unknown until the run ends, then True or False.
+	// Conditions: Succeeded is Unknown until the run ends, then True or False;
+	// Reported (templates with spec.report) says whether the git host accepted
+	// the run's current state.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Report is what the git host last accepted (templates with spec.report).
+	// +optional
+	Report *RunReport `json:"report,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -239,6 +245,7 @@ type HookRunStatus struct {
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Attempts",type=integer,JSONPath=`.status.attempts`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.reason`,priority=1
+// +kubebuilder:printcolumn:name="Reported",type=string,JSONPath=`.status.report.state`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // HookRun is one accepted webhook delivery (or a run created by hand) and the

@@ -337,6 +337,9 @@ type HistorySpec struct {
 }
 
 // HookTemplateSpec is what a delivery may start.
+// +kubebuilder:validation:XValidation:rule="!has(self.report) || has(self.report.provider) || (has(self.source) && self.source.provider != 'generic')",message="report.provider is required when source.provider is generic"
+// +kubebuilder:validation:XValidation:rule="!has(self.report) || !has(self.report.githubApp) || has(self.report.provider) || (has(self.source) && self.source.provider == 'github')",message="report.githubApp is for provider github only"
+// +kubebuilder:validation:XValidation:rule="!has(self.report) || has(self.report.provider) || has(self.report.url) || !has(self.source) || self.source.provider != 'gitea'",message="report.url is required for gitea and bitbucket-server"
 type HookTemplateSpec struct {
 	// Source says who may send deliveries and how they are verified.
 	// +required
@@ -377,6 +380,11 @@ type HookTemplateSpec struct {
 	// +optional
 	// +kubebuilder:default=false
 	Badge bool `json:"badge,omitempty"`
+
+	// Report shows each run's state on the commit it deploys (a commit status,
+	// or a check run for a GitHub App).
+	// +optional
+	Report *ReportSpec `json:"report,omitempty"`
 
 	// Poll lists poll.url's refs every interval and runs each push to a ref
 	// match.refs allows that no webhook delivered. With poll set a push run
