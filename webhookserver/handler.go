@@ -437,6 +437,17 @@ var deliveryLimits = []struct {
 	{"before", 128, func(d *v1alpha1.Delivery) string { return d.Before }},
 	{"sender", 256, func(d *v1alpha1.Delivery) string { return d.Sender }},
 	{"clone URL", 2048, func(d *v1alpha1.Delivery) string { return d.CloneURL }},
+	{"pull request base ref", 1024, func(d *v1alpha1.Delivery) string { return prRefs(d)[0] }},
+	{"pull request head ref", 1024, func(d *v1alpha1.Delivery) string { return prRefs(d)[1] }},
+}
+
+// prRefs are the base and head refs of the delivery's pull request (empty
+// for other deliveries).
+func prRefs(d *v1alpha1.Delivery) [2]string {
+	if d.PullRequest == nil {
+		return [2]string{}
+	}
+	return [2]string{d.PullRequest.BaseRef, d.PullRequest.HeadRef}
 }
 
 func checkLimits(d v1alpha1.Delivery, params map[string]string) error {

@@ -450,3 +450,14 @@ func TestDryRunExplainsNewFields(t *testing.T) {
 		t.Errorf("status %d reason %q, want 204 with the expression's error", r.code, r.header.Get(HeaderReason))
 	}
 }
+
+func TestOversizedPullRequestRefIsABadRequest(t *testing.T) {
+	tmpl := testTemplate("web", v1alpha1.ProviderGitHub)
+	env := newFakeEnv(t, Options{}, nil, tmpl, testSecret("web", map[string]string{"secret": string(testKey)}))
+	body := bytes.Replace(fixture(t, "github/pull_request.json"), []byte(`"ref": "feature/pricing"`),
+		[]byte(`"ref": "`+strings.Repeat("x", 1100)+`"`), 1)
+	r := env.do(t, http.MethodPost, "/hooks/web/site", signedHeaders("github", testKey, body, "pull_request", "pr-big"), body)
+	if r.code != http.StatusBadRequest || !strings.Contains(string(r.body), "pull request head ref") {
+		t.Fatalf("status %d %s, want 400 naming the head ref", r.code, r.body)
+	}
+}
