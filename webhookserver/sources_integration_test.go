@@ -23,13 +23,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -262,21 +265,26 @@ func TestIntegrationSourceCreateFailure(t *testing.T) {
 	requireEnvtest(t)
 	ctx := context.Background()
 	ns, url := sourceSetup(t)
-	const countRuns = corev1.ResourceName("count/hookruns.hooks.hookrun.dev")
+	const (
+		countRuns    = corev1.ResourceName("count/hookruns.hooks.hookrun.dev")
+		countProbes  = corev1.ResourceName("count/configmaps")
+		probesHeld   = "0" // while the runs' quota is 1: a probe is refused
+		probesPassed = "1" // while it is 10: a probe is let in
+	)
 	quota := &corev1.ResourceQuota{
 		ObjectMeta: metav1.ObjectMeta{Name: "runs", Namespace: ns},
-		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{countRuns: resource.MustParse("1")}},
+		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{countRuns: resource.MustParse("1"), countProbes: resource.MustParse(probesHeld)}},
 	}
 	if err := suite.client.Create(ctx, quota); err != nil {
 		t.Fatal(err)
 	}
 	// envtest runs no quota controller: set the usage it would compute.
-	setQuota := func(hard, used string) {
+	setQuota := func(runs, runsUsed, probes string) {
 		t.Helper()
 		if err := suite.client.Get(ctx, client.ObjectKeyFromObject(quota), quota); err != nil {
 			t.Fatal(err)
 		}
-		quota.Spec.Hard[countRuns] = resource.MustParse(hard)
+		quota.Spec.Hard = corev1.ResourceList{countRuns: resource.MustParse(runs), countProbes: resource.MustParse(probes)}
 		if err := suite.client.Update(ctx, quota); err != nil {
 			t.Fatal(err)
 		}
@@ -284,14 +292,34 @@ func TestIntegrationSourceCreateFailure(t *testing.T) {
 			t.Fatal(err)
 		}
 		quota.Status = corev1.ResourceQuotaStatus{
-			Hard: corev1.ResourceList{countRuns: resource.MustParse(hard)},
-			Used: corev1.ResourceList{countRuns: resource.MustParse(used)},
+			Hard: corev1.ResourceList{countRuns: resource.MustParse(runs), countProbes: resource.MustParse(probes)},
+			Used: corev1.ResourceList{countRuns: resource.MustParse(runsUsed), countProbes: resource.MustParse("0")},
 		}
 		if err := suite.client.Status().Update(ctx, quota); err != nil {
 			t.Fatal(err)
 		}
 	}
-	setQuota("1", "0")
+	// The API server's quota admission reads quotas from its own informer:
+	// a ConfigMap probe, counted by the same quota object, shows when it
+	// applies the status just written (refused at 0, let in at 1).
+	probe := func(wantRefused bool) {
+		t.Helper()
+		eventually(t, 10*time.Second, func() error {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "probe-", Namespace: ns}}
+			err := suite.client.Create(ctx, cm)
+			// "exceeded quota": a quota whose status is not there yet
+			// refuses with "status unknown" instead.
+			switch refused := apierrors.IsForbidden(err) && strings.Contains(err.Error(), "exceeded quota"); {
+			case err != nil && !refused:
+				return err
+			case refused != wantRefused:
+				return fmt.Errorf("quota not applied yet (probe refused: %v)", refused)
+			}
+			return nil
+		})
+	}
+	setQuota("1", "0", probesHeld)
+	probe(true)
 
 	body := compact(t, fixture(t, "github/push.json"))
 	const id = "org-quota-1"
@@ -312,7 +340,8 @@ func TestIntegrationSourceCreateFailure(t *testing.T) {
 		t.Errorf("503 names the stored runs (-stored +answer):\n%s", diff)
 	}
 
-	setQuota("10", "1")
+	setQuota("10", "1", probesPassed)
+	probe(false)
 	r = post(t, httpClient, url, signedHeaders("github", testKey, body, "push", id), body)
 	if r.code != http.StatusAccepted {
 		t.Fatalf("redelivery: %d %s, want 202", r.code, r.body)
