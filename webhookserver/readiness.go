@@ -153,23 +153,33 @@ func checkTemplate(ctx context.Context, reader client.Reader, tmpl *v1alpha1.Hoo
 	if c.notReady != nil {
 		return *c.notReady, nil
 	}
-	if r, err := checkReportCredentials(ctx, reader, tmpl); err != nil || r != nil {
-		return Readiness{}.or(r), err
-	}
+	var r Readiness
+	var err error
 	if ref := tmpl.Spec.Source.SourceRef; ref != nil {
-		r, err := checkSourceOf(ctx, reader, tmpl.Namespace, ref.Name)
-		if err != nil || !r.Ready() {
-			return r, err
-		}
-		r.prepared.params = c.params
-		return r, nil
+		r, err = checkSourceOf(ctx, reader, tmpl.Namespace, ref.Name)
+	} else {
+		r, err = checkOrigin(ctx, reader, originOfTemplate(tmpl))
 	}
-	r, err := checkOrigin(ctx, reader, originOfTemplate(tmpl))
 	if err != nil || !r.Ready() {
 		return r, err
 	}
 	r.prepared.params = c.params
-	return r, nil
+	// Missing report credentials make the template not Ready (its condition
+	// says so), but it still takes deliveries: a deploy is never refused
+	// because its status cannot be shown on the commit (the reporter marks
+	// each run Reported=False/CredentialsNotFound instead).
+	rep, err := checkReportCredentials(ctx, reader, tmpl)
+	if err != nil || rep == nil {
+		return r, err
+	}
+	rep.prepared = r.prepared
+	return *rep, nil
+}
+
+// TakesDeliveries is true when the request path may run the template's
+// deliveries: it is Ready, or only its report credentials are missing.
+func (r Readiness) TakesDeliveries() bool {
+	return r.prepared != nil && (r.Ready() || r.Reason == v1alpha1.ReasonReportCredentialsNotFound)
 }
 
 // checkSourceOf judges the HookSource a template names, as the template's
@@ -324,7 +334,7 @@ func (s *Server) prepare(ctx context.Context, tmpl *v1alpha1.HookTemplate) (*pre
 	if err != nil {
 		r = Readiness{problem: "webhook secret unavailable", Message: err.Error()}
 	}
-	if !r.Ready() {
+	if !r.TakesDeliveries() {
 		log.Info("template not ready", "problem", r.problem, "reason", r.Reason, "error", r.Message)
 		return nil, refuse(fail(http.StatusServiceUnavailable, "template not ready: "+r.problem))
 	}

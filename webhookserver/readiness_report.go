@@ -65,10 +65,3 @@ func checkReportCredentials(ctx context.Context, reader client.Reader, tmpl *v1a
 	return nil, nil
 }
 
-// or is r when given, else the receiver.
-func (rd Readiness) or(r *Readiness) Readiness {
-	if r != nil {
-		return *r
-	}
-	return rd
-}

@@ -32,7 +32,9 @@ import (
 )
 
 // TestCheckTemplateReportCredentials: a template whose report Secret or key
-// is missing is not ready with ReportCredentialsNotFound.
+// is missing is not ready with ReportCredentialsNotFound, yet still takes
+// deliveries (a deploy is never refused for want of a status on the commit);
+// a missing webhook Secret still refuses them.
 func TestCheckTemplateReportCredentials(t *testing.T) {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -43,6 +45,9 @@ func TestCheckTemplateReportCredentials(t *testing.T) {
 		secret  *corev1.Secret
 		reason  string
 		message string
+		// noWebhookSecret leaves the template's webhook Secret out.
+		noWebhookSecret bool
+		refused         bool
 	}{
 		{name: "no report", reason: v1alpha1.ReasonReady},
 		{name: "default key present", report: &v1alpha1.ReportSpec{CredentialsRef: &v1alpha1.ReportCredentialsRef{Name: "git"}},
@@ -53,6 +58,8 @@ func TestCheckTemplateReportCredentials(t *testing.T) {
 		{name: "key missing", report: &v1alpha1.ReportSpec{CredentialsRef: &v1alpha1.ReportCredentialsRef{Name: "git", Key: "pat"}},
 			secret: &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "git"}, Data: map[string][]byte{"token": []byte("t0ken")}},
 			reason: v1alpha1.ReasonReportCredentialsNotFound, message: `key "pat"`},
+		{name: "webhook Secret missing too: that one decides", report: &v1alpha1.ReportSpec{CredentialsRef: &v1alpha1.ReportCredentialsRef{Name: "git"}},
+			noWebhookSecret: true, reason: v1alpha1.ReasonSecretNotFound, refused: true},
 		{name: "app key missing", report: &v1alpha1.ReportSpec{GitHubApp: &v1alpha1.GitHubAppSpec{AppID: 1, InstallationID: 2, PrivateKeyRef: v1alpha1.PrivateKeyRef{Name: "app", Key: "private-key.pem"}}},
 			reason: v1alpha1.ReasonReportCredentialsNotFound, message: "report Secret app not found"},
 	}
@@ -61,6 +68,9 @@ func TestCheckTemplateReportCredentials(t *testing.T) {
 			builder := fake.NewClientBuilder().WithScheme(scheme).WithObjects(webhook.DeepCopy())
 			if tt.secret != nil {
 				builder = builder.WithObjects(tt.secret)
+			}
+			if tt.noWebhookSecret {
+				builder = fake.NewClientBuilder().WithScheme(scheme)
 			}
 			tmpl := &v1alpha1.HookTemplate{
 				ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "site"},
@@ -75,6 +85,9 @@ func TestCheckTemplateReportCredentials(t *testing.T) {
 			}
 			if got.Reason != tt.reason || !strings.Contains(got.Message, tt.message) {
 				t.Fatalf("got %s %q, want %s with %q", got.Reason, got.Message, tt.reason, tt.message)
+			}
+			if got.TakesDeliveries() == tt.refused {
+				t.Fatalf("TakesDeliveries() = %v, want %v", got.TakesDeliveries(), !tt.refused)
 			}
 			if strings.Contains(got.Message, "t0ken") {
 				t.Fatalf("message shows the token: %q", got.Message)
