@@ -64,4 +64,3 @@ func checkReportCredentials(ctx context.Context, reader client.Reader, tmpl *v1a
 	}
 	return nil, nil
 }
-
