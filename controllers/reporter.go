@@ -79,6 +79,10 @@ type ReportReconciler struct {
 	apps     *appClients
 	limiters map[string]*rate.Limiter
 	attempts map[types.UID]attemptState
+	// checkRuns are the check runs this manager created, until the run's
+	// status.report shows them in the cache: the next phase updates the
+	// check run instead of creating a second one.
+	checkRuns map[types.UID]int64
 }
 
 // attemptState counts the requests sent for one phase of a run, and
@@ -87,6 +91,10 @@ type attemptState struct {
 	phase    hooksv1alpha1.HookRunPhase
 	n        int32
 	rejected bool
+	// reason and message of the refusal, to show it again if the
+	// condition was lost (a merge patch of the run's conditions list from a
+	// copy that did not have it).
+	reason, message string
 }
 
 // +kubebuilder:rbac:groups=hooks.hookrun.dev,resources=hookruns,verbs=get;list;watch
@@ -132,7 +140,8 @@ func (r *ReportReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 	st := r.attemptOf(run.UID, phase)
 	if st.rejected {
-		return reconcile.Result{}, nil
+		// Not sent again; the condition is written again only if it was lost.
+		return reconcile.Result{}, r.setReported(ctx, run, nil, metav1.ConditionFalse, st.reason, st.message)
 	}
 	target, err := resolveTarget(tmpl, run)
 	if err != nil {
@@ -259,14 +268,14 @@ func (r *ReportReconciler) countAttempt(uid types.UID, phase hooksv1alpha1.HookR
 	return st.n
 }
 
-func (r *ReportReconciler) markRejected(uid types.UID, phase hooksv1alpha1.HookRunPhase) {
+func (r *ReportReconciler) markRejected(uid types.UID, phase hooksv1alpha1.HookRunPhase, reason, message string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.attempts[uid]
 	if st.phase != phase {
 		st = attemptState{phase: phase}
 	}
-	st.rejected = true
+	st.rejected, st.reason, st.message = true, reason, message
 	r.attempts[uid] = st
 }
 
@@ -299,7 +308,7 @@ func (r *ReportReconciler) retry(ctx context.Context, run *hooksv1alpha1.HookRun
 
 // reject records a refusal that retrying cannot fix, with an Event.
 func (r *ReportReconciler) reject(ctx context.Context, run *hooksv1alpha1.HookRun, phase hooksv1alpha1.HookRunPhase, reason, message string) error {
-	r.markRejected(run.UID, phase)
+	r.markRejected(run.UID, phase, reason, message)
 	r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, hooksv1alpha1.EventReportFailed, "Report", "%s", message)
 	return r.setReported(ctx, run, nil, metav1.ConditionFalse, reason, message)
 }
@@ -378,6 +387,7 @@ func (r *ReportReconciler) SetupWithManager(mgr ctrlrt.Manager) error {
 	r.limiters = map[string]*rate.Limiter{}
 	r.apps = &appClients{base: r.HTTPClient.Transport, byKey: map[string]*ghinstallation.Transport{}}
 	r.attempts = map[types.UID]attemptState{}
+	r.checkRuns = map[types.UID]int64{}
 	return ctrlrt.NewControllerManagedBy(mgr).
 		For(&hooksv1alpha1.HookRun{}).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
@@ -418,6 +428,9 @@ func (r *ReportReconciler) reportCheckRun(ctx context.Context, tmpl *hooksv1alph
 	if run.Status.Report != nil {
 		id = run.Status.Report.CheckRunID
 	}
+	if id == 0 {
+		id = r.checkRunOf(ctx, run)
+	}
 	n := r.countAttempt(run.UID, phase)
 	title := describe(run)
 	got, resp, err := sendCheckRun(ctx, client, checkRunRequest{
@@ -425,6 +438,13 @@ func (r *ReportReconciler) reportCheckRun(ctx context.Context, tmpl *hooksv1alph
 		summary: checkSummary(run, red.redact(run.Status.Message)), checkRunID: id,
 	}, r.Now())
 	if err == nil {
+		r.mu.Lock()
+		if phase.IsFinished() {
+			delete(r.checkRuns, run.UID)
+		} else {
+			r.checkRuns[run.UID] = got
+		}
+		r.mu.Unlock()
 		return reconcile.Result{}, r.accept(ctx, run, phase, checkStateName(phase), n, got)
 	}
 	var abuse *github.AbuseRateLimitError
@@ -436,4 +456,22 @@ func (r *ReportReconciler) reportCheckRun(ctx context.Context, tmpl *hooksv1alph
 	}
 	return reconcile.Result{}, r.reject(ctx, run, phase, hooksv1alpha1.ReasonReportRejected,
 		fmt.Sprintf("github refused the check run (%s) with HTTP %d: check the App's installation, permissions (checks: write) and repository", checkStateName(phase), resp.StatusCode))
+}
+
+// checkRunOf is the run's check run when its cached status does not show
+// one yet: the one this manager created, else what the API server has (the
+// cache may lag behind the write that recorded it, after a restart too). 0
+// means none exists, so a new one is created.
+func (r *ReportReconciler) checkRunOf(ctx context.Context, run *hooksv1alpha1.HookRun) int64 {
+	r.mu.Lock()
+	id := r.checkRuns[run.UID]
+	r.mu.Unlock()
+	if id != 0 {
+		return id
+	}
+	fresh := &hooksv1alpha1.HookRun{}
+	if err := r.APIReader.Get(ctx, ctrl.ObjectKeyFromObject(run), fresh); err == nil && fresh.Status.Report != nil {
+		return fresh.Status.Report.CheckRunID
+	}
+	return 0
 }
