@@ -67,7 +67,7 @@ var readmeChecks = map[string]func(g Gomega, out, run string){
 	},
 	"get hooktemplates -o wide": func(g Gomega, out, run string) {
 		// ACTIVE and QUEUED both show 0 when nothing runs or waits.
-		g.Expect(out).To(MatchRegexp(`(?m)^NAME\s+PROVIDER\s+READY\s+LAST RUN\s+ACTIVE\s+QUEUED\s+PATH\s+AGE$`))
+		g.Expect(out).To(MatchRegexp(`(?m)^NAME\s+PROVIDER\s+SOURCE\s+READY\s+LAST RUN\s+ACTIVE\s+QUEUED\s+LAST POLL\s+PATH\s+AGE$`))
 		g.Expect(out).To(MatchRegexp(`(?m)^hello\s+generic\s+True\s+hello-[0-9a-f]+\s+0\s+0\s+/hooks/hookrun-demo/hello\s`))
 	},
 	"get hooks": func(g Gomega, out, run string) {
