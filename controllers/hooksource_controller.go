@@ -24,8 +24,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -74,17 +72,7 @@ func (r *HookSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, err
 	}
 	src.Status.Templates = templates
-	status, message := metav1.ConditionFalse, ready.Message
-	if ready.Ready() {
-		status, message = metav1.ConditionTrue, "accepting deliveries at "+src.Status.WebhookPath
-	}
-	meta.SetStatusCondition(&src.Status.Conditions, metav1.Condition{
-		Type:               hooksv1alpha1.ConditionReady,
-		Status:             status,
-		Reason:             ready.Reason,
-		Message:            message,
-		ObservedGeneration: src.Generation,
-	})
+	setReadyCondition(&src.Status.Conditions, src.Generation, ready, src.Status.WebhookPath)
 	return ctrl.Result{}, nil
 }
 
@@ -99,16 +87,7 @@ func (r *HookSourceReconciler) patchStatus(ctx context.Context, orig, src *hooks
 		}
 		return fmt.Errorf("patch status of HookSource %s/%s: %w", src.Namespace, src.Name, err)
 	}
-	before := meta.FindStatusCondition(orig.Status.Conditions, hooksv1alpha1.ConditionReady)
-	after := meta.FindStatusCondition(src.Status.Conditions, hooksv1alpha1.ConditionReady)
-	if after != nil && (before == nil || before.Status != after.Status || before.Reason != after.Reason) {
-		eventType := corev1.EventTypeNormal
-		if after.Status != metav1.ConditionTrue {
-			eventType = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(src, nil, eventType, after.Reason, "Ready", "%s", after.Message)
-		logf.FromContext(ctx).Info("source readiness changed", "ready", after.Status, "reason", after.Reason)
-	}
+	recordReadyChange(ctx, r.Recorder, src, orig.Status.Conditions, src.Status.Conditions, "source")
 	return nil
 }
 

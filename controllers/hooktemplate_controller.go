@@ -24,7 +24,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -97,17 +96,7 @@ func (r *HookTemplateReconciler) setReady(ctx context.Context, tmpl *hooksv1alph
 	if err != nil {
 		return err
 	}
-	status, message := metav1.ConditionFalse, ready.Message
-	if ready.Ready() {
-		status, message = metav1.ConditionTrue, "accepting deliveries at "+tmpl.Status.WebhookPath
-	}
-	meta.SetStatusCondition(&tmpl.Status.Conditions, metav1.Condition{
-		Type:               hooksv1alpha1.ConditionReady,
-		Status:             status,
-		Reason:             ready.Reason,
-		Message:            message,
-		ObservedGeneration: tmpl.Generation,
-	})
+	setReadyCondition(&tmpl.Status.Conditions, tmpl.Generation, ready, tmpl.Status.WebhookPath)
 	return nil
 }
 
@@ -174,16 +163,7 @@ func (r *HookTemplateReconciler) patchStatus(ctx context.Context, orig, tmpl *ho
 		}
 		return fmt.Errorf("patch status of HookTemplate %s/%s: %w", tmpl.Namespace, tmpl.Name, err)
 	}
-	before := meta.FindStatusCondition(orig.Status.Conditions, hooksv1alpha1.ConditionReady)
-	after := meta.FindStatusCondition(tmpl.Status.Conditions, hooksv1alpha1.ConditionReady)
-	if after != nil && (before == nil || before.Status != after.Status || before.Reason != after.Reason) {
-		eventType := corev1.EventTypeNormal
-		if after.Status != metav1.ConditionTrue {
-			eventType = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(tmpl, nil, eventType, after.Reason, "Ready", "%s", after.Message)
-		logf.FromContext(ctx).Info("template readiness changed", "ready", after.Status, "reason", after.Reason)
-	}
+	recordReadyChange(ctx, r.Recorder, tmpl, orig.Status.Conditions, tmpl.Status.Conditions, "template")
 	return nil
 }
 
