@@ -38,18 +38,17 @@ type giteaProvider struct{}
 var giteaHosts = []string{"Forgejo", "Gitea", "Gogs"}
 
 func (giteaProvider) verify(in *verifyInput) error {
-	signed := giteaSigned(in)
 	for _, host := range giteaHosts {
 		hdr := "X-" + host + "-Signature"
 		if sig := in.header.Get(hdr); sig != "" {
-			if signed(func(msg []byte) bool { return verifyHexMAC(sha256.New, "", sig, msg, in.keys) }) {
+			if giteaSigned(in, func(msg []byte) bool { return verifyHexMAC(sha256.New, "", sig, msg, in.keys) }) {
 				return nil
 			}
 			return fmt.Errorf("%w: %s does not match", errBadSignature, hdr)
 		}
 	}
 	if sig := in.header.Get("X-Hub-Signature-256"); sig != "" {
-		if signed(func(msg []byte) bool { return verifyHexMAC(sha256.New, "sha256=", sig, msg, in.keys) }) {
+		if giteaSigned(in, func(msg []byte) bool { return verifyHexMAC(sha256.New, "sha256=", sig, msg, in.keys) }) {
 			return nil
 		}
 		return fmt.Errorf("%w: X-Hub-Signature-256 does not match", errBadSignature)
@@ -57,20 +56,18 @@ func (giteaProvider) verify(in *verifyInput) error {
 	return fmt.Errorf("%w: no X-Gitea-Signature, X-Forgejo-Signature or X-Gogs-Signature header (set a secret on the webhook)", errMissingSignature)
 }
 
-// giteaSigned says which bytes a Gitea signature may cover. Gitea signs the
-// JSON payload even when the webhook's content type is "form" and it sends
+// giteaSigned reports whether check accepts the bytes a Gitea signature may
+// cover. Gitea signs the JSON payload even when the webhook's content type is "form" and it sends
 // `payload=<url-encoded JSON>` (measured with Gitea 1.26), so for a form body
 // the payload field is checked too; the body as sent stays accepted (Gogs and
 // Forgejo, and what GitHub does for form deliveries). Either way only the
 // payload field is read afterwards, and it is covered by the signature.
-func giteaSigned(in *verifyInput) func(check func(msg []byte) bool) bool {
-	return func(check func(msg []byte) bool) bool {
-		if check(in.body) {
-			return true
-		}
-		doc, err := formDocument(in.header, in.body)
-		return err == nil && !bytes.Equal(doc, in.body) && check(doc)
+func giteaSigned(in *verifyInput, check func(msg []byte) bool) bool {
+	if check(in.body) {
+		return true
 	}
+	doc, err := formDocument(in.header, in.body)
+	return err == nil && !bytes.Equal(doc, in.body) && check(doc)
 }
 
 // giteaPayload holds the fields hookrun reads from Gitea's push, create and

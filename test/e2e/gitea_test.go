@@ -180,6 +180,13 @@ func (c *captureServer) count() int {
 	return len(c.got)
 }
 
+// body returns the body of the i-th delivery received.
+func (c *captureServer) body(i int) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.got[i].Body
+}
+
 // events returns the event names received after the first `from` deliveries.
 func (c *captureServer) events(from int) []string {
 	c.mu.Lock()
@@ -437,7 +444,7 @@ func TestGiteaPushesRunDeploys(t *testing.T) {
 	gitea.api(t, http.MethodPost, fmt.Sprintf("/repos/%s/hooks/%d/tests", repo, captureHook), nil, http.StatusNoContent, nil)
 	g.Eventually(capture.count, time.Minute, 250*time.Millisecond).Should(Equal(from + 1))
 	var test struct{ Ref, Before, After string }
-	g.Expect(json.Unmarshal(capture.got[from].Body, &test)).To(Succeed())
+	g.Expect(json.Unmarshal(capture.body(from), &test)).To(Succeed())
 	// Gitea 1.26 sends refs/heads/main; older versions sent the short name,
 	// which hookrun reads as the same branch (unit-tested).
 	g.Expect(strings.TrimPrefix(test.Ref, "refs/heads/")).To(Equal("main"))
