@@ -13,11 +13,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 log() { printf '==> %s\n' "$*" >&2; }
 
-local_kubeconfig=$ROOT/.cluster/kubeconfig
-if [[ -z ${KUBECONFIG:-} && ! -f $HOME/.kube/config && -f $local_kubeconfig ]]; then
-	export KUBECONFIG=$local_kubeconfig
-fi
-if [[ ${KUBECONFIG:-} == "$local_kubeconfig" ]]; then
+source hack/kubeconfig.sh
+use_cluster
+if $LOCAL_CLUSTER; then
 	log "local cluster: applying config/samples/local (image hookrun/runner:local) in namespace hookrun-samples"
 	kubectl kustomize --load-restrictor LoadRestrictionsNone config/samples/local | kubectl apply -f -
 	ns=hookrun-samples
