@@ -92,7 +92,7 @@ func (r *HookRunReconciler) admit(ctx context.Context, tmpl *hooksv1alpha1.HookT
 	d := decide(tmpl.Spec.Concurrency, tmpl.Spec.Suspend, run.Name, state)
 	if d.action == actionStart {
 		for _, name := range d.cancel {
-			if err := r.supersede(ctx, run.Namespace, name, run.Name); err != nil {
+			if err := r.supersede(ctx, tmpl, name, run.Name); err != nil {
 				return decision{}, err
 			}
 		}
@@ -144,11 +144,14 @@ func (r *HookRunReconciler) groupState(ctx context.Context, tmpl *hooksv1alpha1.
 	}
 	var state groupState
 	hasJob := map[string]bool{}
+	active := map[string]bool{}
 	for i := range jobs.Items {
 		job := &jobs.Items[i]
 		owner := job.Labels[hooksv1alpha1.LabelRun]
 		hasJob[owner] = true
-		if job.DeletionTimestamp == nil && !outcomeOf(job).phase.IsFinished() && owner != self.Name {
+		// A run on every node has several Jobs: it counts once.
+		if job.DeletionTimestamp == nil && !outcomeOf(job).phase.IsFinished() && owner != self.Name && !active[owner] {
+			active[owner] = true
 			state.active = append(state.active, owner)
 		}
 	}
@@ -160,6 +163,12 @@ func (r *HookRunReconciler) groupState(ctx context.Context, tmpl *hooksv1alpha1.
 		case run.Name == self.Name:
 		case hasJob[run.Name]:
 			state.startedAfter = state.startedAfter || deliveredBefore(self, run)
+			if nodesUnfinished(run) && !active[run.Name] {
+				// Between one node's Job ending and the next one's
+				// create, a run on every node has no Job running but
+				// still holds its slot.
+				state.active = append(state.active, run.Name)
+			}
 		case isWaiting(run) && groupKey(tmpl, run) == group:
 			state.waiting = append(state.waiting, run)
 		}
@@ -204,6 +213,14 @@ func cacheDecides(tmpl *hooksv1alpha1.HookTemplate, self *hooksv1alpha1.HookRun,
 	return state, ahead >= runSlots(tmpl.Spec.Concurrency)
 }
 
+// nodesUnfinished is true for a run on every node that has started and not
+// ended. The cache may show it as it was a moment ago; only one direction
+// of that lag reaches here: a run the cache still shows unfinished keeps its
+// slot a moment longer, and its phase change wakes the waiting runs.
+func nodesUnfinished(run *hooksv1alpha1.HookRun) bool {
+	return len(run.Status.Nodes) > 0 && !run.Status.Phase.IsFinished() && run.DeletionTimestamp == nil
+}
+
 // isWaiting is true for a run that has not started and is still to decide.
 func isWaiting(run *hooksv1alpha1.HookRun) bool {
 	return run.DeletionTimestamp == nil && !run.Spec.Cancel && !run.Status.Phase.IsFinished() && run.Status.JobName == ""
@@ -212,8 +229,10 @@ func isWaiting(run *hooksv1alpha1.HookRun) bool {
 // supersede ends an active run Cancelled/Superseded and stops its Job. The
 // run's status is written first, through the same writer as the run's own
 // reconcile (optimistic lock, Event, metrics), so that its own reconcile
-// sees "cancelled" rather than "Job deleted by hand".
-func (r *HookRunReconciler) supersede(ctx context.Context, namespace, name, by string) error {
+// sees "cancelled" rather than "Job deleted by hand". A run on every node
+// has a Job per node: every Job the API server lists for it is stopped.
+func (r *HookRunReconciler) supersede(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, name, by string) error {
+	namespace := tmpl.Namespace
 	victim := &hooksv1alpha1.HookRun{}
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, victim); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -230,5 +249,8 @@ func (r *HookRunReconciler) supersede(ctx context.Context, namespace, name, by s
 	}
 	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: JobName(victim)}}
 	logf.FromContext(ctx).Info("stopping superseded run", "superseded", name)
+	if len(victim.Status.Nodes) > 0 || tmpl.Spec.Run.Nodes != nil {
+		return r.deleteJobsOfRun(ctx, namespace, name)
+	}
 	return r.deleteJob(ctx, job)
 }

@@ -55,6 +55,8 @@ const helmReleaseSecretType corev1.SecretType = "helm.sh/release.v1"
 //   - from finished HookRuns: the delivery, params, message and conditions
 //     (stripRun). An unfinished run is kept whole: admission, the Job
 //     builder and the status patch read all of it;
+//   - from Nodes, cached by metadata only: all but their name and deletion
+//     (stripNode);
 //   - from Helm release Secrets: their data. The cache holds every Secret
 //     (a template may name any), and these are the largest in most clusters.
 //
@@ -76,6 +78,7 @@ func CacheOptions() cache.Options {
 			&batchv1.Job{}:           {Label: labels.NewSelector().Add(*hasRunLabel), Transform: stripJob},
 			&hooksv1alpha1.HookRun{}: {Transform: stripRun},
 			&corev1.Secret{}:         {Transform: stripSecret},
+			nodeMeta():               {Transform: stripNode},
 		},
 	}
 }
@@ -180,6 +183,7 @@ func stripRun(in any) (any, error) {
 		run.Spec.Params = nil
 		run.Status.Message = ""
 		run.Status.Conditions = nil
+		run.Status.Nodes = nil // read only while the run runs
 	} else if _, err := stripUnread(run); err != nil {
 		return nil, err
 	}
@@ -322,6 +326,16 @@ func intern(s string) string {
 		return s
 	}
 	return unique.Make(s).Value()
+}
+
+// stripNode keeps of a Node's metadata its name and deletion: the HookRun
+// reconciler only asks whether a node of a run is still there (nodeGone).
+// Nodes carry large label and annotation maps that hookrun never reads.
+func stripNode(in any) (any, error) {
+	if node, ok := in.(*metav1.PartialObjectMetadata); ok {
+		node.Labels, node.Annotations, node.OwnerReferences, node.ManagedFields = nil, nil, nil, nil
+	}
+	return stripUnread(in)
 }
 
 // stripSecret also drops the data of Helm release Secrets.

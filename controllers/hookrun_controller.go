@@ -36,6 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -67,6 +68,7 @@ type HookRunReconciler struct {
 // +kubebuilder:rbac:groups=hooks.hookrun.dev,resources=hooktemplates/finalizers,verbs=update
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=list
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile reads the run, decides its next step and writes its status once.
@@ -105,6 +107,9 @@ func (r *HookRunReconciler) getRun(ctx context.Context, key types.NamespacedName
 // (and, for a run created by hand, orig's and run's metadata: see
 // resolveTemplate).
 func (r *HookRunReconciler) step(ctx context.Context, orig, run *hooksv1alpha1.HookRun) error {
+	if len(run.Status.Nodes) > 0 {
+		return r.stepNodes(ctx, run) // a run on every node that has started
+	}
 	job, state, err := r.getJob(ctx, run)
 	if err != nil {
 		return err
@@ -145,6 +150,8 @@ func (r *HookRunReconciler) step(ctx context.Context, orig, run *hooksv1alpha1.H
 		queue(run, started.decision, queuedMessage(tmpl, started.decision))
 	case started.decision.action == actionSkip:
 		r.finish(run, skipped(started.decision))
+	case started.job == nil:
+		r.summariseNodes(run) // a run on every node: its Jobs are in status.nodes
 	default:
 		return r.mirrorJob(ctx, run, started.job)
 	}
@@ -155,7 +162,8 @@ func (r *HookRunReconciler) step(ctx context.Context, orig, run *hooksv1alpha1.H
 type startResult struct {
 	// decision is admission's: start, queue or skip.
 	decision decision
-	// job is the run's Job, created or found, when the decision was start.
+	// job is the run's Job, created or found, when the decision was start;
+	// nil for a run on every node, whose Jobs are in status.nodes.
 	job *batchv1.Job
 	// end is set when creating the Job ended the run.
 	end *ending
@@ -172,6 +180,10 @@ func (r *HookRunReconciler) start(ctx context.Context, tmpl *hooksv1alpha1.HookT
 	d, err := r.admit(ctx, tmpl, run)
 	if err != nil || d.action != actionStart {
 		return startResult{decision: d}, err
+	}
+	if tmpl.Spec.Run.Nodes != nil {
+		end, err := r.startNodes(ctx, tmpl, run)
+		return startResult{decision: d, end: end}, err
 	}
 	job, end, err := r.ensureJob(ctx, tmpl, run)
 	return startResult{decision: d, job: job, end: end}, err
@@ -281,7 +293,12 @@ func (r *HookRunReconciler) resolveTemplate(ctx context.Context, orig, run *hook
 // the API server refuses, or one of the same name that the run does not
 // control, ends the run.
 func (r *HookRunReconciler) ensureJob(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (*batchv1.Job, *ending, error) {
-	job := BuildJob(tmpl, run)
+	return r.createJob(ctx, tmpl, run, BuildJob(tmpl, run))
+}
+
+// createJob creates a Job built for the run (ensureJob), labelled with the
+// run's concurrency group and controlled by the run.
+func (r *HookRunReconciler) createJob(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun, job *batchv1.Job) (*batchv1.Job, *ending, error) {
 	job.Labels[hooksv1alpha1.LabelGroup] = groupLabel(groupKey(tmpl, run))
 	if err := controllerutil.SetControllerReference(run, job, r.Scheme); err != nil {
 		return nil, nil, fmt.Errorf("set owner of Job %s: %w", job.Name, err)
@@ -349,9 +366,14 @@ func (r *HookRunReconciler) mirrorJob(ctx context.Context, run *hooksv1alpha1.Ho
 // failed run's last attempt from its pods, straight from the API server:
 // hookrun caches no pods.
 func (r *HookRunReconciler) lastAttemptResult(ctx context.Context, run *hooksv1alpha1.HookRun, job *batchv1.Job) (containerResult, error) {
+	selector := client.MatchingLabels{hooksv1alpha1.LabelRun: run.Name}
+	if len(run.Status.Nodes) > 0 {
+		// A run on every node has a Job per node: only this Job's pods
+		// (the job controller labels every pod with its Job's name).
+		selector[batchv1.JobNameLabel] = job.Name
+	}
 	pods := &corev1.PodList{}
-	if err := r.APIReader.List(ctx, pods, client.InNamespace(run.Namespace),
-		client.MatchingLabels{hooksv1alpha1.LabelRun: run.Name}); err != nil {
+	if err := r.APIReader.List(ctx, pods, client.InNamespace(run.Namespace), selector); err != nil {
 		return containerResult{}, fmt.Errorf("list pods of Job %s: %w", job.Name, err)
 	}
 	// The output becomes status.message and an Event: redact it whole,
@@ -406,6 +428,11 @@ func (r *HookRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// A Job that goes away (garbage collection after a run was deleted)
 		// frees its slot only then.
 		Watches(&batchv1.Job{}, enqueueWakeUps(r.waitingSiblingsOfJob),
+			builder.WithPredicates(onlyDeletes())).
+		// A deleted node ends the entries of the runs that wait for it
+		// (NodeGone). Nodes are watched by metadata only, deletes only,
+		// and reach only the runs that the node index names.
+		WatchesMetadata(nodeMeta(), handler.EnqueueRequestsFromMapFunc(r.runsOnNode),
 			builder.WithPredicates(onlyDeletes())).
 		// suspend or concurrency changed on the template.
 		Watches(&hooksv1alpha1.HookTemplate{}, enqueueWakeUps(r.waitingRunsOfTemplate),

@@ -173,6 +173,10 @@ func (r *HookRunReconciler) recordPhase(ctx context.Context, orig, run *hooksv1a
 	reason := phaseEvents[run.Status.Phase]
 	switch run.Status.Phase {
 	case hooksv1alpha1.PhasePending:
+		if n := len(run.Status.Nodes); n > 0 {
+			r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, reason, "CreateJob", "Created the Jobs of a run on %d nodes, the first %s", n, run.Status.JobName)
+			break
+		}
 		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, reason, "CreateJob", "Created Job %s", run.Status.JobName)
 	case hooksv1alpha1.PhaseFailed:
 		r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, reason, string(run.Status.Phase), "Run %s: %s", run.Status.Phase, run.Status.Reason)

@@ -49,7 +49,27 @@ func SetupIndexes(mgr ctrl.Manager) error {
 	}); err != nil {
 		return fmt.Errorf("index HookSources by secret: %w", err)
 	}
+	if err := indexer.IndexField(ctx, &hooksv1alpha1.HookRun{}, hooksv1alpha1.IndexRunNode, runNodesIndex); err != nil {
+		return fmt.Errorf("index HookRuns by node: %w", err)
+	}
 	// Templates by HookSource: also what the webhook server lists a
 	// source's templates by.
 	return webhookserver.SetupIndexes(ctx, indexer)
+}
+
+// runNodesIndex indexes a run on every node by the nodes whose entries have
+// not ended: a Node's deletion reaches only those runs. Finished runs and
+// other runs are not in the index at all.
+func runNodesIndex(obj client.Object) []string {
+	run := obj.(*hooksv1alpha1.HookRun)
+	if run.Status.Phase.IsFinished() {
+		return nil
+	}
+	var names []string
+	for _, e := range run.Status.Nodes {
+		if !e.Phase.IsFinished() {
+			names = append(names, e.Name)
+		}
+	}
+	return names
 }

@@ -97,3 +97,52 @@ func BuildJob(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) *bat
 	}
 	return job
 }
+
+// nodeNameField is the node field that required node affinity pins a pod
+// to one node by (matchFields supports only this one).
+const nodeNameField = "metadata.name"
+
+// BuildNodeJob is BuildJob for one node of a run on every node (run.nodes):
+// the Job is named NodeJobName, its pod gets HOOK_NODE and is pinned to the
+// node by required node affinity on the node's name. The affinity is added
+// to every term the podTemplate already has (terms are ORed, requirements
+// within a term ANDed), so the template's own node affinity still applies.
+// No toleration is added: the pod tolerates the node's taints only if the
+// podTemplate says so.
+func BuildNodeJob(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun, node string) *batchv1.Job {
+	job := BuildJob(tmpl, run)
+	job.Name = delivery.NodeJobName(run.Name, node)
+	job.Annotations = map[string]string{hooksv1alpha1.AnnotationNode: node}
+	pod := &job.Spec.Template.Spec
+	for i := range pod.Containers {
+		if c := &pod.Containers[i]; c.Name == hooksv1alpha1.RunContainerName {
+			c.Env = delivery.MergeEnv(c.Env, []corev1.EnvVar{{Name: hooksv1alpha1.EnvNode, Value: node}})
+		}
+	}
+	pinToNode(pod, node)
+	return job
+}
+
+// pinToNode adds required node affinity on the node's name to a pod.
+func pinToNode(pod *corev1.PodSpec, node string) {
+	if pod.Affinity == nil {
+		pod.Affinity = &corev1.Affinity{}
+	}
+	if pod.Affinity.NodeAffinity == nil {
+		pod.Affinity.NodeAffinity = &corev1.NodeAffinity{}
+	}
+	na := pod.Affinity.NodeAffinity
+	if na.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		na.RequiredDuringSchedulingIgnoredDuringExecution = &corev1.NodeSelector{}
+	}
+	required := na.RequiredDuringSchedulingIgnoredDuringExecution
+	if len(required.NodeSelectorTerms) == 0 {
+		required.NodeSelectorTerms = []corev1.NodeSelectorTerm{{}}
+	}
+	for i := range required.NodeSelectorTerms {
+		term := &required.NodeSelectorTerms[i]
+		term.MatchFields = append(term.MatchFields, corev1.NodeSelectorRequirement{
+			Key: nodeNameField, Operator: corev1.NodeSelectorOpIn, Values: []string{node},
+		})
+	}
+}

@@ -300,3 +300,18 @@ func (r *HookRunReconciler) waitingRunsOf(ctx context.Context, tmpl *hooksv1alph
 	}
 	return w
 }
+
+// runsOnNode returns the unfinished runs on every node that wait for a node
+// that was deleted (IndexRunNode).
+func (r *HookRunReconciler) runsOnNode(ctx context.Context, node client.Object) []reconcile.Request {
+	runs := &hooksv1alpha1.HookRunList{}
+	if err := r.List(ctx, runs, client.MatchingFields{hooksv1alpha1.IndexRunNode: node.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "list HookRuns on node", "node", node.GetName())
+		return nil
+	}
+	requests := make([]reconcile.Request, len(runs.Items))
+	for i := range runs.Items {
+		requests[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&runs.Items[i])}
+	}
+	return requests
+}

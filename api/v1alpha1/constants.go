@@ -26,6 +26,9 @@ const (
 	LabelGroup = "hooks.hookrun.dev/group"
 	// LabelRerunOf names the run a rerun (kubectl hookrun rerun) repeats.
 	LabelRerunOf = "hooks.hookrun.dev/rerun-of"
+	// AnnotationNode names the node a Job of a run on every node is pinned
+	// to (node names may be longer than a label value).
+	AnnotationNode = "hooks.hookrun.dev/node"
 )
 
 // Condition types.
@@ -59,6 +62,15 @@ const (
 	ReasonSuperseded          = "Superseded"
 	ReasonCancelledByUser     = "CancelledByUser"
 	ReasonTemplateSuspended   = "TemplateSuspended"
+	// ReasonNoMatchingNodes: a run on every node found no Ready,
+	// schedulable node matching run.nodes.selector.
+	ReasonNoMatchingNodes = "NoMatchingNodes"
+	// ReasonTooManyNodes: more nodes matched than status.nodes can hold.
+	ReasonTooManyNodes = "TooManyNodes"
+	// ReasonNodesFailed: a run on every node ended with at least one node failed.
+	ReasonNodesFailed = "NodesFailed"
+	// ReasonNodeGone: a node of a run on every node was deleted before its Job finished.
+	ReasonNodeGone = "NodeGone"
 
 	ReasonReady            = "Ready"
 	ReasonSecretNotFound   = "SecretNotFound"
@@ -119,6 +131,8 @@ const (
 	EnvPRAction   = "HOOK_PR_ACTION"
 	EnvBaseRef    = "HOOK_BASE_REF"
 	EnvHeadRef    = "HOOK_HEAD_REF"
+	// EnvNode is the node a run on every node runs on (run.nodes only).
+	EnvNode = "HOOK_NODE"
 )
 
 // Pull request actions (delivery.pullRequest.action), the same on every
@@ -149,4 +163,7 @@ const (
 	IndexTemplateSource = "spec.source.sourceRef.name"
 	// IndexSourceSecret indexes HookSources by spec.secretRef.name.
 	IndexSourceSecret = "spec.secretRef.name"
+	// IndexRunNode indexes unfinished HookRuns by the nodes in status.nodes
+	// whose entry has not finished: a deleted node wakes only those runs.
+	IndexRunNode = "status.nodes.unfinished"
 )

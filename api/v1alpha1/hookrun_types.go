@@ -186,7 +186,8 @@ type HookRunStatus struct {
 	// +optional
 	Phase HookRunPhase `json:"phase,omitempty"`
 
-	// JobName is the Job that runs this delivery.
+	// JobName is the Job that runs this delivery; for a run on every node
+	// (run.nodes), the first node's Job (every node's Job is in nodes).
 	// +optional
 	JobName string `json:"jobName,omitempty"`
 
@@ -233,6 +234,50 @@ type HookRunStatus struct {
 	// Report is what the git host last accepted (templates with spec.report).
 	// +optional
 	Report *RunReport `json:"report,omitempty"`
+
+	// Nodes are the nodes of a run on every node (template run.nodes), in
+	// the order they run: taken once when the run starts, so that a
+	// restart or a node that joins later does not change them.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=1000
+	Nodes []NodeRunStatus `json:"nodes,omitempty"`
+
+	// NodeSummary is "succeeded/total" for a run on every node (the NODES
+	// column); empty for other runs.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	NodeSummary string `json:"nodeSummary,omitempty"`
+}
+
+// NodeRunStatus is how a run on every node went on one node.
+type NodeRunStatus struct {
+	// Name of the node.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Phase on this node: Pending (waiting for its turn, or for its Job's
+	// pod), Running, Succeeded, Failed or Cancelled.
+	// +optional
+	Phase HookRunPhase `json:"phase,omitempty"`
+
+	// JobName is the node's Job; empty until its turn comes.
+	// +optional
+	JobName string `json:"jobName,omitempty"`
+
+	// ExitCode of the run container's last terminated attempt on this node.
+	// +optional
+	ExitCode *int32 `json:"exitCode,omitempty"`
+
+	// Reason is a CamelCase word for a failure, e.g. BackoffLimitExceeded or NodeGone.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+
+	// Message is, for a failure, the (redacted) tail of the node's output.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -244,6 +289,7 @@ type HookRunStatus struct {
 // +kubebuilder:printcolumn:name="SHA",type=string,JSONPath=`.status.shortSHA`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Attempts",type=integer,JSONPath=`.status.attempts`
+// +kubebuilder:printcolumn:name="Nodes",type=string,JSONPath=`.status.nodeSummary`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.reason`,priority=1
 // +kubebuilder:printcolumn:name="Reported",type=string,JSONPath=`.status.report.state`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

@@ -288,6 +288,27 @@ type RunSpec struct {
 	// drops it from the generated schema's required list.
 	// +optional
 	PodTemplate *corev1.PodTemplateSpec `json:"podTemplate,omitempty"`
+
+	// Nodes runs the command once on every Ready, schedulable node that
+	// matches the selector (one Job per node, pinned to it) instead of once
+	// anywhere. The node set is taken when the run starts and recorded in
+	// the run's status.nodes.
+	// +optional
+	Nodes *NodesSpec `json:"nodes,omitempty"`
+}
+
+// NodesSpec picks the nodes a run of every node runs on, and how many at once.
+type NodesSpec struct {
+	// Selector picks the nodes by label. Unset or empty: every node.
+	// +optional
+	Selector *metav1.LabelSelector `json:"selector,omitempty"`
+
+	// MaxParallel is how many nodes run at once, rolling through the nodes
+	// in name order; 0 runs every node at once.
+	// +optional
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:XValidation:rule="self >= 0",message="run.nodes.maxParallel must be 0 (every node at once) or more"
+	MaxParallel *int32 `json:"maxParallel,omitempty"`
 }
 
 // ConcurrencySpec says how runs of one template share the target.

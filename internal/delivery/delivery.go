@@ -88,6 +88,23 @@ func JobName(run string) string {
 	return prefix + "-" + suffix
 }
 
+// NodeJobName is the name of the Job that runs the HookRun named run on one
+// node (run.nodes): `<run>-<first 10 hex digits of sha256(node)>`. When that
+// would be longer than 63 characters, the run part is cut to its first 41
+// characters followed by the first 10 hex digits of sha256(run), so that
+// two long run names that share a prefix still get different Jobs:
+// `<run[:41]>-<hash(run)>-<hash(node)>`. Like JobName it depends on its
+// inputs only, so it doubles as a lock against a second Job for the node.
+func NodeJobName(run, node string) string {
+	suffix := ShortHash(node, nameHashLength)
+	if len(run)+1+len(suffix) <= MaxNameLength {
+		return run + "-" + suffix
+	}
+	runHash := ShortHash(run, nameHashLength)
+	prefix := strings.TrimRight(run[:MaxNameLength-2*(nameHashLength+1)], "-.")
+	return prefix + "-" + runHash + "-" + suffix
+}
+
 // ShortSHA is the commit's abbreviation as a run shows it: 7 characters.
 func ShortSHA(sha string) string {
 	if len(sha) > 7 {

@@ -58,6 +58,12 @@ func TestNames(t *testing.T) {
 		{name: "job name of a short run is the run's name", got: JobName("site-3f9c2a1b7e"), want: "site-3f9c2a1b7e"},
 		{name: "job name of a long run: 52 characters and a hash", got: JobName(long), want: strings.Repeat("a", 52) + "-" + ShortHash(long, 10)},
 		{name: "run name: template and hash of the delivery id", got: RunName("site", "d-1"), want: "site-" + ShortHash("d-1", 10)},
+		{name: "node job name: run and hash of the node", got: NodeJobName("site-3f9c2a1b7e", "web-1"), want: "site-3f9c2a1b7e-" + ShortHash("web-1", 10)},
+		{name: "node job name of a 52-character run is exactly 63", got: NodeJobName(long[:52], "web-1"), want: long[:52] + "-" + ShortHash("web-1", 10)},
+		{name: "node job name of a longer run: 41 characters, hash of the run, hash of the node", got: NodeJobName(long[:53], "web-1"),
+			want: long[:41] + "-" + ShortHash(long[:53], 10) + "-" + ShortHash("web-1", 10)},
+		{name: "node job name of a run cut at a dash", got: NodeJobName(strings.Repeat("a", 40)+"-"+long, "n"),
+			want: strings.Repeat("a", 40) + "-" + ShortHash(strings.Repeat("a", 40)+"-"+long, 10) + "-" + ShortHash("n", 10)},
 		{name: "group label of the empty group", got: GroupLabel(""), want: "e3b0c44298fc1c14"},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,481 @@
+/*
+Copyright 2026 The hookrun Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/go-logr/logr"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+)
+
+// A run on every node (template run.nodes) has one Job per node instead of
+// one Job. Its node set is taken once, when admission starts it, and
+// recorded in status.nodes, in name order: every later step works from that
+// list, so a manager restart or a node that joins later changes nothing.
+// Each entry gets its Job when its turn comes (maxParallel), named after
+// the run and the node (delivery.NodeJobName), so a repeated create finds
+// the Job that is there. For admission the run is one unit: it holds one
+// slot from its first Job until it ends (groupState).
+
+// maxNodeMessageBytes bounds each node's output tail in status.nodes: with
+// up to maxNodes entries the status stays far below etcd's object limit.
+const maxNodeMessageBytes = 512
+
+// maxNodes is how many nodes one run may record (status.nodes MaxItems).
+const maxNodes = 1000
+
+// nodeMeta is a Node as the metadata-only informer holds it: hookrun
+// caches no whole Nodes, only their names, to learn that one is gone.
+func nodeMeta() *metav1.PartialObjectMetadata {
+	node := &metav1.PartialObjectMetadata{}
+	node.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Node"))
+	return node
+}
+
+// eligibleNodes returns, sorted by name, the nodes a run on every node runs
+// on: Ready, not cordoned, and with no NoSchedule or NoExecute taint that
+// the pod's tolerations leave untolerated (its pod could never run there).
+func eligibleNodes(nodes []corev1.Node, tolerations []corev1.Toleration) []string {
+	var names []string
+	for i := range nodes {
+		node := &nodes[i]
+		if node.DeletionTimestamp == nil && nodeReady(node) && !node.Spec.Unschedulable && toleratesNode(node, tolerations) {
+			names = append(names, node.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// nodeReady is true when the node's Ready condition is True.
+func nodeReady(node *corev1.Node) bool {
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// toleratesNode is true when the tolerations tolerate every taint of the
+// node that keeps pods off it (PreferNoSchedule does not).
+func toleratesNode(node *corev1.Node, tolerations []corev1.Toleration) bool {
+	for i := range node.Spec.Taints {
+		taint := &node.Spec.Taints[i]
+		if taint.Effect == corev1.TaintEffectPreferNoSchedule {
+			continue
+		}
+		if !slices.ContainsFunc(tolerations, func(t corev1.Toleration) bool {
+			return t.ToleratesTaint(logr.Discard(), taint, false)
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// nodesOutcome is what a run on every node's entries say about the run.
+type nodesOutcome struct {
+	phase    hooksv1alpha1.HookRunPhase
+	reason   string
+	message  string
+	summary  string
+	exitCode *int32
+	// jobName is the first node's Job: the run's status.jobName.
+	jobName string
+}
+
+// outcomeOfNodes maps the entries of status.nodes to the run's phase: Pending
+// until a node's Job runs, Running while any node has not ended, Succeeded
+// when every node succeeded, Failed (NodesFailed) once every node has ended
+// and any failed. The message then names the failed nodes with their exit
+// codes (or reasons) and output tails.
+func outcomeOfNodes(entries []hooksv1alpha1.NodeRunStatus) nodesOutcome {
+	out := nodesOutcome{phase: hooksv1alpha1.PhasePending, reason: hooksv1alpha1.ReasonJobCreated}
+	succeeded, ended, started := 0, 0, false
+	var failed []*hooksv1alpha1.NodeRunStatus
+	for i := range entries {
+		e := &entries[i]
+		if out.jobName == "" {
+			out.jobName = e.JobName
+		}
+		switch {
+		case e.Phase == hooksv1alpha1.PhaseSucceeded:
+			succeeded++
+		case e.Phase.IsFinished():
+			failed = append(failed, e)
+		}
+		if e.Phase.IsFinished() {
+			ended++
+		}
+		started = started || e.Phase == hooksv1alpha1.PhaseRunning || e.Phase.IsFinished()
+	}
+	out.summary = fmt.Sprintf("%d/%d", succeeded, len(entries))
+	switch {
+	case ended < len(entries) && started:
+		out.phase, out.reason = hooksv1alpha1.PhaseRunning, hooksv1alpha1.ReasonRunning
+	case ended < len(entries):
+	case len(failed) == 0:
+		out.phase, out.reason, out.exitCode = hooksv1alpha1.PhaseSucceeded, hooksv1alpha1.ReasonCompleted, ptr.To[int32](0)
+	default:
+		out.phase, out.reason = hooksv1alpha1.PhaseFailed, hooksv1alpha1.ReasonNodesFailed
+		out.exitCode = failed[0].ExitCode
+		out.message = nodesFailedMessage(failed, len(entries))
+	}
+	return out
+}
+
+// nodesFailedMessage names the failed nodes first, then each one's exit code
+// or reason and output tail, cut to maxMessageBytes from the end: the
+// names must survive.
+func nodesFailedMessage(failed []*hooksv1alpha1.NodeRunStatus, total int) string {
+	names := make([]string, len(failed))
+	for i, e := range failed {
+		names[i] = e.Name
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d nodes failed: %s", len(failed), total, strings.Join(names, ", "))
+	for _, e := range failed {
+		how := e.Reason
+		if e.ExitCode != nil {
+			how = fmt.Sprintf("exit code %d", *e.ExitCode)
+		}
+		fmt.Fprintf(&b, "\n%s (%s)", e.Name, how)
+		if e.Message != "" {
+			b.WriteString(": " + e.Message)
+		}
+	}
+	return head(b.String(), maxMessageBytes)
+}
+
+// head keeps the first n bytes of s, ending at a rune boundary.
+func head(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for i := len(s) - 1; i >= 0 && i >= len(s)-4; i-- {
+		if s[i]&0xC0 != 0x80 { // the start of the last (maybe cut) rune
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// startNodes takes the node set of a run on every node that admission
+// started, records it in status.nodes and creates the first Jobs. The
+// nodes are listed from the API server (hookrun caches no whole Nodes),
+// once per run.
+func (r *HookRunReconciler) startNodes(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (*ending, error) {
+	selector := labels.Everything()
+	if sel := tmpl.Spec.Run.Nodes.Selector; sel != nil {
+		var err error
+		if selector, err = metav1.LabelSelectorAsSelector(sel); err != nil {
+			return failed(hooksv1alpha1.ReasonInvalidTemplate, "run.nodes.selector: "+err.Error()), nil
+		}
+	}
+	nodes := &corev1.NodeList{}
+	if err := r.APIReader.List(ctx, nodes, client.MatchingLabelsSelector{Selector: selector}); err != nil {
+		return nil, fmt.Errorf("list nodes for HookRun %s: %w", run.Name, err)
+	}
+	var tolerations []corev1.Toleration
+	if pod := tmpl.Spec.Run.PodTemplate; pod != nil {
+		tolerations = pod.Spec.Tolerations
+	}
+	names := eligibleNodes(nodes.Items, tolerations)
+	switch {
+	case len(names) == 0:
+		return failed(hooksv1alpha1.ReasonNoMatchingNodes, fmt.Sprintf("no Ready, schedulable node matches run.nodes.selector %q", selector.String())), nil
+	case len(names) > maxNodes:
+		return failed(hooksv1alpha1.ReasonTooManyNodes, fmt.Sprintf("%d nodes match run.nodes.selector %q: a run records at most %d", len(names), selector.String(), maxNodes)), nil
+	}
+	run.Status.Nodes = make([]hooksv1alpha1.NodeRunStatus, len(names))
+	for i, name := range names {
+		run.Status.Nodes[i] = hooksv1alpha1.NodeRunStatus{Name: name, Phase: hooksv1alpha1.PhasePending}
+	}
+	return nil, r.startNextNodes(ctx, tmpl, run)
+}
+
+// stepNodes carries a run on every node that has started one step further:
+// it mirrors each node's Job into its entry, starts the next nodes as
+// maxParallel allows, and derives the run's phase from the entries.
+func (r *HookRunReconciler) stepNodes(ctx context.Context, run *hooksv1alpha1.HookRun) error {
+	if run.Spec.Cancel {
+		return r.cancelNodes(ctx, run)
+	}
+	for i := range run.Status.Nodes {
+		if err := r.mirrorNode(ctx, run, &run.Status.Nodes[i]); err != nil {
+			return err
+		}
+	}
+	if slices.ContainsFunc(run.Status.Nodes, waitingForTurn) {
+		tmpl := &hooksv1alpha1.HookTemplate{}
+		err := r.Get(ctx, types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.TemplateRef.Name}, tmpl)
+		switch {
+		case apierrors.IsNotFound(err):
+			failWaitingNodes(run, hooksv1alpha1.ReasonTemplateNotFound, "HookTemplate "+run.Spec.TemplateRef.Name+" not found")
+		case err != nil:
+			return fmt.Errorf("get HookTemplate %s: %w", run.Spec.TemplateRef.Name, err)
+		default:
+			if err := r.startNextNodes(ctx, tmpl, run); err != nil {
+				return err
+			}
+		}
+	}
+	r.summariseNodes(run)
+	return nil
+}
+
+// waitingForTurn is true for a node that has no Job yet.
+func waitingForTurn(e hooksv1alpha1.NodeRunStatus) bool {
+	return e.JobName == "" && !e.Phase.IsFinished()
+}
+
+// failWaitingNodes ends every node that has no Job yet.
+func failWaitingNodes(run *hooksv1alpha1.HookRun, reason, message string) {
+	for i := range run.Status.Nodes {
+		if e := &run.Status.Nodes[i]; waitingForTurn(*e) {
+			e.Phase, e.Reason, e.Message = hooksv1alpha1.PhaseFailed, reason, message
+		}
+	}
+}
+
+// startNextNodes creates the Jobs of the nodes whose turn has come, in the
+// recorded order: all at once for maxParallel 0, else as many as keep
+// maxParallel Jobs unfinished. A node that is gone by its turn fails its
+// entry (NodeGone) without a Job. maxParallel is read from the template as
+// it is now, as is the Job (a template edited mid-run applies to the
+// nodes that have not started).
+func (r *HookRunReconciler) startNextNodes(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) error {
+	limit := len(run.Status.Nodes)
+	if spec := tmpl.Spec.Run.Nodes; spec != nil && ptr.Deref(spec.MaxParallel, 0) > 0 {
+		limit = int(*spec.MaxParallel)
+	}
+	active := 0
+	for _, e := range run.Status.Nodes {
+		if e.JobName != "" && !e.Phase.IsFinished() {
+			active++
+		}
+	}
+	for i := range run.Status.Nodes {
+		e := &run.Status.Nodes[i]
+		if active >= limit {
+			break
+		}
+		if !waitingForTurn(*e) {
+			continue
+		}
+		gone, err := r.nodeGone(ctx, e.Name)
+		if err != nil {
+			return err
+		}
+		if gone {
+			nodeGone(e)
+			continue
+		}
+		job, end, err := r.createJob(ctx, tmpl, run, BuildNodeJob(tmpl, run, e.Name))
+		if err != nil {
+			return err
+		}
+		if end != nil {
+			e.Phase, e.Reason, e.Message = end.phase, end.reason, tail(end.message, maxNodeMessageBytes)
+			continue
+		}
+		e.JobName = job.Name
+		active++
+		logf.FromContext(ctx).V(1).Info("created node Job", "job", job.Name, "node", e.Name)
+	}
+	return nil
+}
+
+// nodeGone ends a node's entry whose node was deleted.
+func nodeGone(e *hooksv1alpha1.NodeRunStatus) {
+	e.Phase, e.Reason = hooksv1alpha1.PhaseFailed, hooksv1alpha1.ReasonNodeGone
+	e.Message = "node " + e.Name + " was deleted before its Job finished"
+}
+
+// nodeGone is true when the node does not exist. The metadata cache
+// answers; a node it does not show (yet) is confirmed with the API server,
+// as getJob does for Jobs.
+func (r *HookRunReconciler) nodeGone(ctx context.Context, name string) (bool, error) {
+	node := nodeMeta()
+	err := r.Get(ctx, client.ObjectKey{Name: name}, node)
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, client.ObjectKey{Name: name}, node)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("get node %s: %w", name, err)
+	}
+	return node.GetDeletionTimestamp() != nil, nil
+}
+
+// mirrorNode copies a node's Job's outcome into its entry. A Job that is
+// gone, or not the run's, or whose node is gone, ends the entry Failed
+// (the Job of a node that is gone is deleted: its pod can never run).
+func (r *HookRunReconciler) mirrorNode(ctx context.Context, run *hooksv1alpha1.HookRun, e *hooksv1alpha1.NodeRunStatus) error {
+	if e.JobName == "" || e.Phase.IsFinished() {
+		return nil
+	}
+	job, state, err := r.getNodeJob(ctx, run, e.JobName)
+	if err != nil {
+		return err
+	}
+	switch state {
+	case jobForeign:
+		end := jobConflict(e.JobName)
+		e.Phase, e.Reason, e.Message = end.phase, end.reason, end.message
+		return nil
+	case jobGone:
+		e.Phase, e.Reason, e.Message = hooksv1alpha1.PhaseFailed, hooksv1alpha1.ReasonJobDeleted, fmt.Sprintf("Job %s was deleted before it finished", e.JobName)
+		return nil
+	}
+	out := outcomeOf(job)
+	if out.attempts > run.Status.Attempts {
+		run.Status.Attempts = out.attempts
+	}
+	if run.Status.StartTime == nil && out.startTime != nil {
+		run.Status.StartTime = out.startTime
+	}
+	e.Phase = out.phase
+	switch out.phase {
+	case hooksv1alpha1.PhaseSucceeded:
+		e.ExitCode, e.Reason = ptr.To[int32](0), out.reason
+	case hooksv1alpha1.PhaseFailed:
+		result, err := r.lastAttemptResult(ctx, run, job)
+		if err != nil {
+			return err
+		}
+		e.ExitCode, e.Reason, e.Message = result.exitCode, out.reason, tail(out.message, maxNodeMessageBytes)
+		if result.message != "" {
+			e.Message = tail(result.message, maxNodeMessageBytes)
+		}
+	default:
+		gone, err := r.nodeGone(ctx, e.Name)
+		if err != nil || !gone {
+			return err
+		}
+		nodeGone(e)
+		return r.deleteJob(ctx, job)
+	}
+	return nil
+}
+
+// getNodeJob is getJob for one node's Job.
+func (r *HookRunReconciler) getNodeJob(ctx context.Context, run *hooksv1alpha1.HookRun, name string) (*batchv1.Job, jobState, error) {
+	key := types.NamespacedName{Namespace: run.Namespace, Name: name}
+	job := &batchv1.Job{}
+	err := r.Get(ctx, key, job)
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, key, job)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, jobGone, nil
+	case err != nil:
+		return nil, jobNone, fmt.Errorf("get Job %s: %w", key, err)
+	case !metav1.IsControlledBy(job, run):
+		return nil, jobForeign, nil
+	case jobBeingDeleted(job):
+		return job, jobGone, nil
+	}
+	return job, jobLive, nil
+}
+
+// summariseNodes sets the run's phase, NODES summary and jobName from its
+// entries.
+func (r *HookRunReconciler) summariseNodes(run *hooksv1alpha1.HookRun) {
+	out := outcomeOfNodes(run.Status.Nodes)
+	run.Status.NodeSummary = out.summary
+	run.Status.JobName = out.jobName
+	run.Status.QueuePosition = 0
+	if !out.phase.IsFinished() {
+		setPhase(run, out.phase, out.reason, "")
+		return
+	}
+	run.Status.ExitCode = out.exitCode
+	r.finish(run, ending{phase: out.phase, reason: out.reason, message: out.message})
+}
+
+// cancelNodes stops every Job of a run on every node: the run and the
+// nodes that had not ended end Cancelled.
+func (r *HookRunReconciler) cancelNodes(ctx context.Context, run *hooksv1alpha1.HookRun) error {
+	if err := r.deleteNodeJobs(ctx, run); err != nil {
+		return err
+	}
+	for i := range run.Status.Nodes {
+		if e := &run.Status.Nodes[i]; !e.Phase.IsFinished() {
+			e.Phase, e.Reason = hooksv1alpha1.PhaseCancelled, hooksv1alpha1.ReasonCancelledByUser
+		}
+	}
+	run.Status.NodeSummary = outcomeOfNodes(run.Status.Nodes).summary
+	end, err := r.cancel(ctx, nil)
+	if err != nil {
+		return err
+	}
+	r.finish(run, *end)
+	return nil
+}
+
+// deleteNodeJobs deletes the Jobs recorded in the run's status.nodes.
+func (r *HookRunReconciler) deleteNodeJobs(ctx context.Context, run *hooksv1alpha1.HookRun) error {
+	for _, e := range run.Status.Nodes {
+		if e.JobName == "" {
+			continue
+		}
+		job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: run.Namespace, Name: e.JobName}}
+		if err := r.deleteJob(ctx, job); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteJobsOfRun deletes every Job the API server lists for a run, by its
+// run label: also the node Jobs of a run on every node that its status does
+// not show yet (its status is written after its Jobs are created).
+func (r *HookRunReconciler) deleteJobsOfRun(ctx context.Context, namespace, name string) error {
+	jobs := &batchv1.JobList{}
+	if err := r.APIReader.List(ctx, jobs, client.InNamespace(namespace), client.MatchingLabels{hooksv1alpha1.LabelRun: name}); err != nil {
+		return fmt.Errorf("list Jobs of HookRun %s: %w", name, err)
+	}
+	for i := range jobs.Items {
+		if owner := metav1.GetControllerOf(&jobs.Items[i]); owner == nil || owner.Kind != "HookRun" || owner.Name != name {
+			continue
+		}
+		if err := r.deleteJob(ctx, &jobs.Items[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
