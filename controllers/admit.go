@@ -142,14 +142,22 @@ func (r *HookRunReconciler) groupState(ctx context.Context, tmpl *hooksv1alpha1.
 	}); err != nil {
 		return groupState{}, fmt.Errorf("list Jobs of template %s: %w", tmpl.Name, err)
 	}
+	return groupFromJobs(tmpl, self, group, jobs.Items, runs.Items), nil
+}
+
+// groupFromJobs is the group's state from its Jobs (listed from the API
+// server) and its runs (from the cache). A run is active while it has a
+// Job that has not finished; a run on every node counts once however many
+// of its Jobs run, and stays active between one node's Job ending and the
+// next one's create (nodesUnfinished).
+func groupFromJobs(tmpl *hooksv1alpha1.HookTemplate, self *hooksv1alpha1.HookRun, group string, jobs []batchv1.Job, runs []hooksv1alpha1.HookRun) groupState {
 	var state groupState
 	hasJob := map[string]bool{}
 	active := map[string]bool{}
-	for i := range jobs.Items {
-		job := &jobs.Items[i]
+	for i := range jobs {
+		job := &jobs[i]
 		owner := job.Labels[hooksv1alpha1.LabelRun]
 		hasJob[owner] = true
-		// A run on every node has several Jobs: it counts once.
 		if job.DeletionTimestamp == nil && !outcomeOf(job).phase.IsFinished() && owner != self.Name && !active[owner] {
 			active[owner] = true
 			state.active = append(state.active, owner)
@@ -157,16 +165,13 @@ func (r *HookRunReconciler) groupState(ctx context.Context, tmpl *hooksv1alpha1.
 	}
 
 	state.waiting = append(state.waiting, self)
-	for i := range runs.Items {
-		run := &runs.Items[i]
+	for i := range runs {
+		run := &runs[i]
 		switch {
 		case run.Name == self.Name:
 		case hasJob[run.Name]:
 			state.startedAfter = state.startedAfter || deliveredBefore(self, run)
 			if nodesUnfinished(run) && !active[run.Name] {
-				// Between one node's Job ending and the next one's
-				// create, a run on every node has no Job running but
-				// still holds its slot.
 				state.active = append(state.active, run.Name)
 			}
 		case isWaiting(run) && groupKey(tmpl, run) == group:
@@ -174,7 +179,7 @@ func (r *HookRunReconciler) groupState(ctx context.Context, tmpl *hooksv1alpha1.
 		}
 	}
 	sortByDelivery(state.waiting)
-	return state, nil
+	return state
 }
 
 // cacheDecides returns the group's state from the cache alone when that is

@@ -324,6 +324,9 @@ func TestInvalidTemplatesAreRefused(t *testing.T) {
 		}, message: "spec.source.secretRef.name"},
 		{name: "no secretRef", mutate: func(h *hooksv1alpha1.HookTemplate) { h.Spec.Source.SecretRef = hooksv1alpha1.SecretKeyRef{} },
 			message: "source needs either provider and secretRef, or sourceRef"},
+		{name: "negative run.nodes.maxParallel", mutate: func(h *hooksv1alpha1.HookTemplate) {
+			h.Spec.Run.Nodes = &hooksv1alpha1.NodesSpec{MaxParallel: ptr.To[int32](-1)}
+		}, message: "run.nodes.maxParallel must be 0 (every node at once) or more"},
 		{name: "name longer than a label value", mutate: func(h *hooksv1alpha1.HookTemplate) { h.Name = strings.Repeat("a", 64) }, message: "at most 63 characters"},
 	}
 	for i, tt := range tests {

@@ -317,8 +317,15 @@ func jobFailed(reason, message string) func(*batchv1.JobStatus) {
 // container has exited, as the kubelet would report it.
 func createTerminatedPod(t *testing.T, ns, runName, podName string, finishedAt time.Time, exitCode int32, output string) {
 	t.Helper()
+	createTerminatedPodLabelled(t, ns, map[string]string{hooksv1alpha1.LabelRun: runName}, podName, finishedAt, exitCode, output)
+}
+
+// createTerminatedPodLabelled is createTerminatedPod with the pod's labels
+// given whole (a node Job's pod also carries its Job's name).
+func createTerminatedPodLabelled(t *testing.T, ns string, labels map[string]string, podName string, finishedAt time.Time, exitCode int32, output string) {
+	t.Helper()
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: podName, Namespace: ns, Labels: map[string]string{hooksv1alpha1.LabelRun: runName}},
+		ObjectMeta: metav1.ObjectMeta{Name: podName, Namespace: ns, Labels: labels},
 		Spec: corev1.PodSpec{
 			RestartPolicy:                corev1.RestartPolicyNever,
 			AutomountServiceAccountToken: ptr.To(false),
