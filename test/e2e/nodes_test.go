@@ -1,0 +1,109 @@
+//go:build e2e
+
+/*
+Copyright 2026 The hookrun Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+	hookdelivery "github.com/hookrun/hookrun/internal/delivery"
+)
+
+// TestEveryNodePullsTheNewCommit is the README's "Every node" example on
+// the local cluster (one node, localhost): a push, a signed delivery, and
+// on every Linux node a Job that clones the site into a host folder the
+// first time and pulls it after, then notes which node it ran on.
+func TestEveryNodePullsTheNewCommit(t *testing.T) {
+	g := NewWithT(t)
+	ns, secret := namespace(t)
+	root := t.TempDir()
+	bare := filepath.Join(root, "git", "site.git")
+	www := filepath.Join(root, "www")
+	work := filepath.Join(root, "work")
+	for _, dir := range []string{bare, www, work} {
+		g.Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
+	}
+	git(t, bare, "init", "--bare", "--initial-branch=main")
+	git(t, work, "init", "--initial-branch=main")
+	g.Expect(os.WriteFile(filepath.Join(work, "index.html"), []byte("v1\n"), 0o644)).To(Succeed())
+	git(t, work, "add", ".")
+	git(t, work, "commit", "-m", "v1")
+	git(t, work, "push", bare, "main")
+	url := gitDaemon(t, filepath.Join(root, "git"))
+
+	// The README's shell: clone on a node that has no copy yet, else pull.
+	run := localRunner(`set -e
+if [ -d /www/site/.git ]; then git -C /www/site pull --ff-only; else git clone --branch "$HOOK_BRANCH" "$HOOK_CLONE_URL" /www/site; fi
+git -C /www/site log -1 --format="deployed %H on $HOOK_NODE"
+echo "$HOOK_NODE" > /www/site.node`)
+	run.Nodes = &hooksv1alpha1.NodesSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/os": "linux"}}, MaxParallel: ptr.To[int32](1)}
+	pod := &run.PodTemplate.Spec
+	pod.Volumes = []corev1.Volume{{Name: "www", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: www}}}}
+	pod.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "www", MountPath: "/www"}}
+	tmpl := template(ns, "site", hooksv1alpha1.ProviderGitHub, run)
+	tmpl.Spec.Match = hooksv1alpha1.MatchSpec{Events: []string{"push"}, Repositories: []string{"acme/site"}, Refs: []string{"refs/heads/main"}}
+	createTemplate(t, tmpl)
+
+	deploy := func(before string) *hooksv1alpha1.HookRun {
+		after := git(t, work, "rev-parse", "HEAD")
+		body := githubPush("acme/site", "refs/heads/main", before, after, url)
+		answer := send(t, webhookURL, ns, "site", secret, map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": "e2e-nodes-" + after[:12]}, body)
+		g.Expect(answer.Status).To(Equal(http.StatusAccepted), "answer: %+v", answer)
+		got := waitForFinish(t, ns, answer.Run, 2*time.Minute)
+		g.Expect(got.Status.Phase).To(Equal(hooksv1alpha1.PhaseSucceeded), "reason=%s message=%s", got.Status.Reason, got.Status.Message)
+		g.Expect(got.Status.NodeSummary).To(Equal("1/1"))
+		g.Expect(got.Status.Nodes).To(HaveLen(1))
+		g.Expect(got.Status.Nodes[0].Name).To(Equal("localhost"))
+		g.Expect(got.Status.Nodes[0].JobName).To(Equal(hookdelivery.NodeJobName(got.Name, "localhost")))
+		g.Expect(git(t, filepath.Join(www, "site"), "rev-parse", "HEAD")).To(Equal(after), "the host folder holds the pushed commit")
+		logs := kubectl(t, "-n", ns, "logs", "job/"+got.Status.Nodes[0].JobName)
+		g.Expect(logs).To(ContainSubstring("deployed " + after + " on localhost"))
+		// What `kubectl get hookruns` shows.
+		table := kubectl(t, "-n", ns, "get", "hookrun", got.Name)
+		g.Expect(strings.Split(table, "\n")[0]).To(MatchRegexp(`\sATTEMPTS\s+NODES\s+AGE$`))
+		g.Expect(table).To(MatchRegexp(`(?m)^` + got.Name + `\s.*\sSucceeded\s+1\s+1/1\s`))
+		return got
+	}
+
+	deploy("0000000000000000000000000000000000000000") // the first push clones
+	node, err := os.ReadFile(filepath.Join(www, "site.node"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(strings.TrimSpace(string(node))).To(Equal("localhost"))
+
+	before := git(t, work, "rev-parse", "HEAD")
+	g.Expect(os.WriteFile(filepath.Join(work, "index.html"), []byte("v2\n"), 0o644)).To(Succeed())
+	git(t, work, "commit", "-am", "v2")
+	git(t, work, "push", bare, "main")
+	got := deploy(before) // the second pulls
+	logs := kubectl(t, "-n", ns, "logs", "job/"+got.Status.Nodes[0].JobName)
+	g.Expect(logs).To(ContainSubstring("Fast-forward"))
+	html, err := os.ReadFile(filepath.Join(www, "site", "index.html"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(html)).To(Equal("v2\n"))
+}
