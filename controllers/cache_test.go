@@ -249,6 +249,14 @@ func TestStripRun(t *testing.T) {
 		{name: "skipped, no Job", finished: true, run: serverRun("site-11", hooksv1alpha1.PhaseSkipped, func(r *hooksv1alpha1.HookRun) {
 			r.Status.JobName, r.Status.StartTime = "", nil
 		})},
+		{name: "running on every node", run: serverRun("site-13", hooksv1alpha1.PhaseRunning, func(r *hooksv1alpha1.HookRun) {
+			r.Status.Nodes = []hooksv1alpha1.NodeRunStatus{{Name: "web-1", Phase: hooksv1alpha1.PhaseRunning, JobName: "site-13-0123456789"}}
+			r.Status.NodeSummary = "0/1"
+		})},
+		{name: "failed on every node", finished: true, run: serverRun("site-14", hooksv1alpha1.PhaseFailed, func(r *hooksv1alpha1.HookRun) {
+			r.Status.Nodes = []hooksv1alpha1.NodeRunStatus{{Name: "web-1", Phase: hooksv1alpha1.PhaseFailed, JobName: "site-14-0123456789", Message: output}}
+			r.Status.NodeSummary = "0/1"
+		})},
 		{name: "finished, labels of its own, being deleted", finished: true, run: serverRun("site-12", hooksv1alpha1.PhaseSucceeded, func(r *hooksv1alpha1.HookRun) {
 			r.Labels["team"] = "web"
 			r.DeletionTimestamp, r.Finalizers = &cacheT1, []string{"example.com/keep"}
@@ -266,6 +274,7 @@ func TestStripRun(t *testing.T) {
 				want.Labels = map[string]string{hooksv1alpha1.LabelTemplate: "site"}
 				want.Spec.Delivery, want.Spec.Params = hooksv1alpha1.Delivery{Ref: tt.run.Spec.Delivery.Ref}, nil
 				want.Status.Message, want.Status.Conditions = "", nil
+				want.Status.Nodes = nil
 			}
 			if diff := cmp.Diff(want, stripped); diff != "" {
 				t.Errorf("cached run (-want +got):\n%s", diff)
@@ -600,6 +609,24 @@ func TestStripSecret(t *testing.T) {
 	}
 }
 
+func TestStripNode(t *testing.T) {
+	node := nodeMeta()
+	node.Name, node.ResourceVersion = "web-1", "7"
+	node.Labels = map[string]string{"kubernetes.io/hostname": "web-1"}
+	node.Annotations = map[string]string{"node.alpha.kubernetes.io/ttl": "0", lastAppliedAnnotation: "{}"}
+	node.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubelet"}}
+	node.DeletionTimestamp = &cacheT1
+	want := nodeMeta()
+	want.Name, want.ResourceVersion, want.DeletionTimestamp = "web-1", "7", &cacheT1
+	got, err := stripNode(node.DeepCopy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("cached Node (-want +got):\n%s", diff)
+	}
+}
+
 // TestTransformsPassTombstones: the informer may hand a transform the
 // tombstone of an object deleted while it was not watching.
 func TestTransformsPassTombstones(t *testing.T) {
@@ -614,7 +641,7 @@ func TestTransformsPassTombstones(t *testing.T) {
 			t.Errorf("%s transform changed a tombstone: %v, %v", name, out, err)
 		}
 	}
-	if len(transforms) != 4 {
-		t.Errorf("CacheOptions has %d transforms, this test knows 4", len(transforms))
+	if len(transforms) != 5 {
+		t.Errorf("CacheOptions has %d transforms, this test knows 5", len(transforms))
 	}
 }
