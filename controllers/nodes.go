@@ -380,6 +380,13 @@ func (r *HookRunReconciler) mirrorNode(ctx context.Context, run *hooksv1alpha1.H
 		if result.message != "" {
 			e.Message = tail(result.message, maxNodeMessageBytes)
 		}
+		// A Job whose pods went with their node may fail before the
+		// node's deletion reaches this run: say why.
+		gone, err := r.nodeGone(ctx, e.Name)
+		if err != nil || !gone {
+			return err
+		}
+		nodeGone(e)
 	default:
 		gone, err := r.nodeGone(ctx, e.Name)
 		if err != nil || !gone {
