@@ -210,7 +210,10 @@ func (r *HookRunReconciler) startNodes(ctx context.Context, tmpl *hooksv1alpha1.
 	if pod := tmpl.Spec.Run.PodTemplate; pod != nil {
 		tolerations = pod.Spec.Tolerations
 	}
-	names := eligibleNodes(nodes.Items, tolerations)
+	names, err := r.withNodesOfJobs(ctx, run, eligibleNodes(nodes.Items, tolerations))
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case len(names) == 0:
 		return failed(hooksv1alpha1.ReasonNoMatchingNodes, fmt.Sprintf("no Ready, schedulable node matches run.nodes.selector %q", selector.String())), nil
@@ -222,6 +225,26 @@ func (r *HookRunReconciler) startNodes(ctx context.Context, tmpl *hooksv1alpha1.
 		run.Status.Nodes[i] = hooksv1alpha1.NodeRunStatus{Name: name, Phase: hooksv1alpha1.PhasePending}
 	}
 	return nil, r.startNextNodes(ctx, tmpl, run)
+}
+
+// withNodesOfJobs adds to the node set the nodes of Jobs the run already
+// has: Jobs are created before the status that records them is written,
+// so a manager that stopped in between (or a status write that failed)
+// left Jobs that status.nodes does not show. Their nodes stay in the set,
+// matching or not, so that no Job of the run is left unrecorded.
+func (r *HookRunReconciler) withNodesOfJobs(ctx context.Context, run *hooksv1alpha1.HookRun, names []string) ([]string, error) {
+	jobs := &batchv1.JobList{}
+	if err := r.APIReader.List(ctx, jobs, client.InNamespace(run.Namespace), client.MatchingLabels{hooksv1alpha1.LabelRun: run.Name}); err != nil {
+		return nil, fmt.Errorf("list Jobs of HookRun %s: %w", run.Name, err)
+	}
+	for i := range jobs.Items {
+		node := jobs.Items[i].Annotations[hooksv1alpha1.AnnotationNode]
+		if node != "" && metav1.IsControlledBy(&jobs.Items[i], run) && !slices.Contains(names, node) {
+			names = append(names, node)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // stepNodes carries a run on every node that has started one step further:

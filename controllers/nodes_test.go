@@ -32,6 +32,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 	"github.com/hookrun/hookrun/internal/delivery"
@@ -620,4 +621,42 @@ func TestGroupFromJobsCountsARunOnEveryNodeOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunOnEveryNodeRecordsJobsMadeBeforeAStop: a manager that stopped after
+// creating a run's node Jobs and before writing its status left Jobs that
+// status.nodes does not show. The next manager records them, also the one
+// of a node that no longer matches, and creates no second Job for any node.
+func TestRunOnEveryNodeRecordsJobsMadeBeforeAStop(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"}, testNode{name: "left-1", outside: true})
+	tmpl := nodesTemplate(ns, 0)
+	create(t, tmpl)
+	run := newRun(ns, "site", "site-stopped")
+	create(t, run)
+	for _, node := range []string{nodes[0], nodes[2]} {
+		job := BuildNodeJob(tmpl, run, node)
+		job.Labels[hooksv1alpha1.LabelGroup] = groupLabel(groupKey(tmpl, run))
+		g.Expect(controllerutil.SetControllerReference(run, job, testScheme)).To(Succeed())
+		create(t, job)
+	}
+	before := waitForJob(t, ns, nodeJob(run.Name, nodes[2]))
+
+	startManager(t, ns, setupRunReconciler)
+	g.Eventually(func(g Gomega) {
+		got := getRun(g, ns, run.Name)
+		want := []string{nodes[2], nodes[0], nodes[1]}
+		slices.Sort(want)
+		g.Expect(entryNames(got)).To(Equal(want))
+	}, timeout, poll).Should(Succeed())
+	for _, node := range nodes {
+		completeJob(t, ns, nodeJob(run.Name, node))
+	}
+	got := waitForPhase(t, ns, run.Name, hooksv1alpha1.PhaseSucceeded)
+	g.Expect(got.Status.NodeSummary).To(Equal("3/3"))
+	g.Expect(jobNames(g, ns)).To(HaveLen(3))
+	g.Expect(waitForJob(t, ns, before.Name).UID).To(Equal(before.UID))
 }
