@@ -660,3 +660,29 @@ func TestRunOnEveryNodeRecordsJobsMadeBeforeAStop(t *testing.T) {
 	g.Expect(jobNames(g, ns)).To(HaveLen(3))
 	g.Expect(waitForJob(t, ns, before.Name).UID).To(Equal(before.UID))
 }
+
+func TestRunNodesIndex(t *testing.T) {
+	run := func(phase hooksv1alpha1.HookRunPhase, entries ...hooksv1alpha1.NodeRunStatus) *hooksv1alpha1.HookRun {
+		r := newRun("web", "site", "site-1")
+		r.Status.Phase, r.Status.Nodes = phase, entries
+		return r
+	}
+	tests := []struct {
+		name string
+		run  *hooksv1alpha1.HookRun
+		want []string
+	}{
+		{name: "an ordinary run is not indexed", run: run(hooksv1alpha1.PhaseRunning)},
+		{name: "the nodes a running run waits for", run: run(hooksv1alpha1.PhaseRunning,
+			hooksv1alpha1.NodeRunStatus{Name: "a", Phase: hooksv1alpha1.PhaseSucceeded}, hooksv1alpha1.NodeRunStatus{Name: "b", Phase: hooksv1alpha1.PhaseRunning},
+			hooksv1alpha1.NodeRunStatus{Name: "c", Phase: hooksv1alpha1.PhasePending}), want: []string{"b", "c"}},
+		{name: "a finished run is not indexed", run: run(hooksv1alpha1.PhaseCancelled, hooksv1alpha1.NodeRunStatus{Name: "a", Phase: hooksv1alpha1.PhaseRunning})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, runNodesIndex(tt.run)); diff != "" {
+				t.Errorf("index (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
