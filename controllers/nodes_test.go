@@ -686,3 +686,24 @@ func TestRunNodesIndex(t *testing.T) {
 		})
 	}
 }
+
+func TestRunOnEveryNodeNodeGoneBeforeItsTurn(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"})
+	startManager(t, ns, setupRunReconciler)
+	create(t, nodesTemplate(ns, 1))
+	run := newRun(ns, "site", "site-turn")
+	create(t, run)
+	waitForJob(t, ns, nodeJob(run.Name, nodes[0]))
+	g.Expect(k8sClient.Delete(context.Background(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodes[1]}})).To(Succeed())
+	completeJob(t, ns, nodeJob(run.Name, nodes[0]))
+
+	got := waitForPhase(t, ns, run.Name, hooksv1alpha1.PhaseFailed)
+	g.Expect(got.Status.Reason).To(Equal(hooksv1alpha1.ReasonNodesFailed))
+	g.Expect(got.Status.Nodes[1].Reason).To(Equal(hooksv1alpha1.ReasonNodeGone))
+	g.Expect(got.Status.Nodes[1].JobName).To(BeEmpty())
+	g.Expect(jobNames(g, ns)).To(Equal([]string{nodeJob(run.Name, nodes[0])}), "no Job for the gone node")
+}
