@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	batchv1 "k8s.io/api/batch/v1"
@@ -176,16 +177,17 @@ func nodesFailedMessage(failed []*hooksv1alpha1.NodeRunStatus, total int) string
 	return head(b.String(), maxMessageBytes)
 }
 
-// head keeps the first n bytes of s, ending at a rune boundary.
+// head keeps the first n bytes of s, without a rune cut in two at the end.
 func head(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	s = s[:n]
-	for i := len(s) - 1; i >= 0 && i >= len(s)-4; i-- {
-		if s[i]&0xC0 != 0x80 { // the start of the last (maybe cut) rune
-			return s[:i]
+	for i := 0; i < utf8.UTFMax && s != ""; i++ {
+		if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size > 1 {
+			break
 		}
+		s = s[:len(s)-1]
 	}
 	return s
 }
