@@ -30,10 +30,35 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 	hookdelivery "github.com/hookrun/hookrun/internal/delivery"
 )
+
+// readmeEveryNodeTemplate is the HookTemplate of the README's "Every node"
+// section.
+func readmeEveryNodeTemplate(t *testing.T) *hooksv1alpha1.HookTemplate {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n## Every node")
+	if !ok {
+		t.Fatal("README.md has no section \"Every node\"")
+	}
+	_, block, ok := strings.Cut(section, "```yaml\n")
+	if !ok {
+		t.Fatal("README's \"Every node\" has no YAML block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	tmpl := &hooksv1alpha1.HookTemplate{}
+	if err := yaml.UnmarshalStrict([]byte(block), tmpl); err != nil {
+		t.Fatalf("README's \"Every node\" template: %v\n%s", err, block)
+	}
+	return tmpl
+}
 
 // TestEveryNodePullsTheNewCommit is the README's "Every node" example on
 // the local cluster (one node, localhost): a push, a signed delivery, and
@@ -57,17 +82,20 @@ func TestEveryNodePullsTheNewCommit(t *testing.T) {
 	git(t, work, "push", bare, "main")
 	url := gitDaemon(t, filepath.Join(root, "git"))
 
-	// The README's shell: clone on a node that has no copy yet, else pull.
-	run := localRunner(`set -e
-if [ -d /www/site/.git ]; then git -C /www/site pull --ff-only; else git clone --branch "$HOOK_BRANCH" "$HOOK_CLONE_URL" /www/site; fi
-git -C /www/site log -1 --format="deployed %H on $HOOK_NODE"
-echo "$HOOK_NODE" > /www/site.node`)
-	run.Nodes = &hooksv1alpha1.NodesSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/os": "linux"}}, MaxParallel: ptr.To[int32](1)}
-	pod := &run.PodTemplate.Spec
-	pod.Volumes = []corev1.Volume{{Name: "www", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: www}}}}
-	pod.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "www", MountPath: "/www"}}
-	tmpl := template(ns, "site", hooksv1alpha1.ProviderGitHub, run)
-	tmpl.Spec.Match = hooksv1alpha1.MatchSpec{Events: []string{"push"}, Repositories: []string{"acme/site"}, Refs: []string{"refs/heads/main"}}
+	// The README's template, as a user would apply it, moved onto the
+	// local cluster: its one node, the local runner image, this test's
+	// host folder and webhook Secret.
+	tmpl := readmeEveryNodeTemplate(t)
+	tmpl.Namespace = ns
+	tmpl.Spec.Source.SecretRef.Name = "webhook"
+	g.Expect(tmpl.Spec.Run.Nodes.MaxParallel).To(Equal(ptr.To[int32](1)))
+	tmpl.Spec.Run.Nodes.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/os": "linux"}}
+	tmpl.Spec.Run.Image = localRunner(tmpl.Spec.Run.Shell).Image
+	pod := &tmpl.Spec.Run.PodTemplate.Spec
+	pod.HostNetwork, pod.AutomountServiceAccountToken = true, ptr.To(false)
+	pod.Containers[0].ImagePullPolicy = corev1.PullNever
+	g.Expect(pod.Volumes).To(HaveLen(1))
+	pod.Volumes[0].HostPath.Path = www
 	createTemplate(t, tmpl)
 
 	deploy := func(before string) *hooksv1alpha1.HookRun {
