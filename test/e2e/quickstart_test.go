@@ -50,6 +50,8 @@ var readmeChecks = map[string]func(g Gomega, out, run string){
 		g.Expect(out).To(ContainSubstring("hookrun.hooks.hookrun.dev/" + run + " condition met"))
 	},
 	"get hookruns": func(g Gomega, out, run string) {
+		// NODES stays empty for a run that is not on every node.
+		g.Expect(out).To(MatchRegexp(`(?m)^NAME\s+TEMPLATE\s+EVENT\s+REF\s+SHA\s+PHASE\s+ATTEMPTS\s+NODES\s+AGE$`))
 		g.Expect(out).To(MatchRegexp(`(?m)^` + run + `\s+hello\s+push\s+refs/heads/main\s+0123456\s+Succeeded\s+1\s`))
 	},
 	"get hookrun ": func(g Gomega, out, run string) {
