@@ -458,3 +458,25 @@ affinity: {nodeAffinity: {}}, podSecurityContext: {runAsNonRoot: true, fsGroup: 
 		})
 	}
 }
+
+// TestChartLints: `helm lint --strict` with the defaults and with every
+// optional object on.
+func TestChartLints(t *testing.T) {
+	root, err := testtools.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	helm, err := testtools.Path("helm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []string{"", "webhook.ingress.enabled=true,webhook.ingress.tls.enabled=true,metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,grafanaDashboard.enabled=true"} {
+		args := []string{"lint", "--strict", filepath.Join(root, "charts", "hookrun")}
+		if set != "" {
+			args = append(args, "--set", set)
+		}
+		if out, err := exec.Command(helm, args...).CombinedOutput(); err != nil {
+			t.Errorf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
