@@ -71,7 +71,7 @@ func main() {
 }
 
 func run(version, image, dist string) error {
-	install, err := installYAML(version, image)
+	install, err := installYAML(".", version, image)
 	if err != nil {
 		return err
 	}
@@ -110,13 +110,13 @@ func run(version, image, dist string) error {
 
 // installYAML builds config/default with the release's image through an
 // overlay, as `kustomize edit set image` would, leaving config/ untouched.
-func installYAML(version, image string) ([]byte, error) {
+func installYAML(root, version, image string) ([]byte, error) {
 	name, tag, ok := strings.Cut(image, ":")
 	if !ok || strings.Contains(tag, "/") {
 		return nil, fmt.Errorf("image %q: want REPO:TAG", image)
 	}
 	fs := filesys.MakeFsOnDisk()
-	overlay, err := os.MkdirTemp(".", ".release-overlay-")
+	overlay, err := os.MkdirTemp(root, ".release-overlay-")
 	if err != nil {
 		return nil, err
 	}

@@ -99,3 +99,26 @@ func TestTarGzIsReproducible(t *testing.T) {
 		t.Errorf("more than one entry: %v", err)
 	}
 }
+
+func TestInstallYAML(t *testing.T) {
+	out, err := installYAML("../..", "1.2.3", "registry.example.com/hookrun:1.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(out)
+	for _, want := range []string{
+		"image: registry.example.com/hookrun:1.2.3\n",
+		"kind: CustomResourceDefinition\n", "kind: ClusterRole\n", "kind: Deployment\n",
+		"name: hookrun-controller-manager\n", "namespace: hookrun-system\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("install.yaml lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "hookrun/hookrun:local") {
+		t.Error("install.yaml still has the local image")
+	}
+	if _, err := installYAML("../..", "1.2.3", "no-tag"); err == nil {
+		t.Error("an image without a tag was accepted")
+	}
+}
