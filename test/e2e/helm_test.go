@@ -153,7 +153,7 @@ func TestInstalledWithHelm(t *testing.T) {
 		g.Expect(k8s.Get(ctx, leaseKey, lease)).To(Succeed())
 		g.Expect(ptrString(lease.Spec.HolderIdentity)).NotTo(BeElementOf("", firstHolder))
 	}, 3*time.Minute, time.Second).Should(Succeed())
-	g.Expect(kubectl(t, "-n", relNS, "logs", leader.Name)).To(ContainSubstring("successfully acquired lease " + relNS + "/hookrun.hooks.hookrun.dev"))
+	g.Expect(kubectl(t, "-n", relNS, "logs", leader.Name)).To(MatchRegexp(`(?i)successfully acquired lease.*` + relNS + `/hookrun\.hooks\.hookrun\.dev`))
 	deliverAndSucceed("via-helm-2", "def456")
 	g.Expect(helm(t, "history", release, "-n", relNS)).To(MatchRegexp(`(?m)^2\s.*deployed\s+hookrun-`))
 
