@@ -10,9 +10,10 @@
 # there is not rebuilt. Progress goes to stderr; stdout is only the binary's
 # absolute path, so that HELM=$(hack/build-tool.sh helm) works.
 #
-# Build times on 2 cores, modules downloaded, empty build cache (measured):
-# helm ~HELM_COLD, promtool ~PROMTOOL_COLD; with the build cache warm from
-# the operator's own build (client-go and friends compiled) they are shorter.
+# Build times measured on the shared 2-core machine (load 8-13 from other
+# builds), modules downloaded, empty build cache: helm 6m10s, then promtool
+# 4m42s (sharing what helm's build compiled). remove_all_sd drops 247 of
+# promtool's 1364 packages (the cloud service-discovery plugins).
 set -euo pipefail
 
 log() { printf '%s\n' "$*" >&2; }
