@@ -8,6 +8,7 @@ RUN go mod download
 COPY api/ api/
 COPY controllers/ controllers/
 COPY webhookserver/ webhookserver/
+COPY internal/ internal/
 COPY main.go ./
 RUN CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o /hookrun .
 

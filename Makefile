@@ -11,6 +11,14 @@ ENVTEST_ASSETS       ?= $(LOCALBIN)/k8s/$(K8S_VERSION)
 GO_TEST_FLAGS        ?= -count=1
 FUZZTIME             ?= 5s
 KUBECONFIG_LOCAL     := $(CURDIR)/.cluster/kubeconfig
+# helm and promtool: pinned in their own modules (hack/helm, hack/promtool),
+# built by hack/build-tool.sh into bin/<tool>/<version>/.
+HELM_VERSION         := $(shell awk '$$1 == "helm.sh/helm/v3" {print $$2; exit}' hack/helm/go.mod)
+PROMTOOL_VERSION     := $(shell awk '$$1 == "github.com/prometheus/prometheus" {print $$2; exit}' hack/promtool/go.mod)
+HELM                 ?= $(LOCALBIN)/helm/$(HELM_VERSION)/helm
+PROMTOOL             ?= $(LOCALBIN)/promtool/$(PROMTOOL_VERSION)/promtool
+# What the tests of hack/chartgen and test/observability run.
+TEST_TOOLS_ENV       := HOOKRUN_HELM=$(HELM) HOOKRUN_PROMTOOL=$(PROMTOOL)
 
 .PHONY: all
 all: build
@@ -24,9 +32,10 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the markers.
+manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the markers; copy them (and the alerts, dashboard) into the Helm chart.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	go run ./hack/crdpatch config/crd/bases
+	go run ./hack/chartgen
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
@@ -41,33 +50,37 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: verify
-verify: manifests generate ## Fail when generated files are stale, code is unformatted or go.mod/go.sum are not tidy.
+verify: manifests generate $(HELM) ## Fail when generated files are stale, code is unformatted, go.mod/go.sum are not tidy, or the Helm chart renders other RBAC or another Deployment than config/default.
 	@go mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; go mod tidy -diff; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- api config)" || { echo "untracked generated files:"; git status --porcelain -- api config; exit 1; }
+	@git diff --exit-code -- api config charts || { echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- api config charts)" || { echo "untracked generated files:"; git status --porcelain -- api config charts; exit 1; }
+	$(TEST_TOOLS_ENV) go test $(GO_TEST_FLAGS) ./hack/chartgen
 
 .PHONY: test-control-plane
 test-control-plane: ## Build etcd and kube-apiserver for envtest into bin/k8s (cached).
 	hack/build-k8s.sh etcd kube-apiserver >/dev/null
 
+.PHONY: tools
+tools: $(HELM) $(PROMTOOL) ## Build helm and promtool into bin/ (cached; the first build takes minutes).
+
 .PHONY: test
-test: verify vet test-control-plane ## Everything CI runs: unit + envtest suites, fuzz smoke, e2e on the local cluster.
-	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test $(GO_TEST_FLAGS) ./...
+test: verify vet test-control-plane tools ## Everything CI runs: unit + envtest suites (promtool rule tests included), fuzz smoke, e2e on the local cluster.
+	$(TEST_TOOLS_ENV) KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) fuzz
 	$(MAKE) test-e2e
 
 .PHONY: test-integration
-test-integration: test-control-plane ## Unit + envtest suites only (no cluster needed).
-	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test $(GO_TEST_FLAGS) ./...
+test-integration: test-control-plane tools ## Unit + envtest suites only (no cluster needed).
+	$(TEST_TOOLS_ENV) KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-e2e
 test-e2e: manifests ## End-to-end tests on the local cluster (built from source on first use).
 	hack/e2e.sh
 
 .PHONY: test-unit
-test-unit: ## Only the tests that need no control plane.
-	go test $(GO_TEST_FLAGS) -short ./...
+test-unit: tools ## Only the tests that need no control plane.
+	$(TEST_TOOLS_ENV) go test $(GO_TEST_FLAGS) -short ./...
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME.
@@ -169,7 +182,35 @@ install: manifests ## Install the CRDs into the cluster in $$KUBECONFIG.
 uninstall: ## Remove the CRDs (and every HookTemplate and HookRun).
 	kubectl delete --ignore-not-found -f config/crd/bases
 
+##@ Release
+
+VERSION    ?= $(shell awk '$$1 == "appVersion:" {gsub(/"/, "", $$2); print $$2}' charts/hookrun/Chart.yaml)
+IMAGE_REPO ?= hookrun/hookrun
+DIST       ?= $(CURDIR)/dist
+PLUGIN_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+
+.PHONY: release
+release: manifests $(HELM) ## dist/: install.yaml, the image tarball, the Helm chart, kubectl-hookrun archives, the krew manifest, SHA256SUMS.
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o bin/hookrun .
+	cd hack/images && go build -o $(IMAGE_TOOL) .
+	$(IMAGE_TOOL) binary --tag $(IMAGE_REPO):$(VERSION) --name hookrun --binary bin/hookrun --out $(DIST)/hookrun-image_$(VERSION).tar
+	$(HELM) package charts/hookrun --destination $(DIST) >/dev/null
+	for p in $(PLUGIN_PLATFORMS); do \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} go build -trimpath -ldflags '-s -w' \
+	    -o $(DIST)/bin/$${p%/*}_$${p#*/}/kubectl-hookrun ./cmd/kubectl-hookrun || exit 1; \
+	done
+	go run ./hack/release --version $(VERSION) --image $(IMAGE_REPO):$(VERSION) --dist $(DIST)
+	rm -rf $(DIST)/bin
+	cd $(DIST) && sha256sum -c SHA256SUMS >/dev/null && ls -l
+
 ##@ Tools
+
+$(HELM):
+	hack/build-tool.sh helm >/dev/null
+
+$(PROMTOOL):
+	hack/build-tool.sh promtool >/dev/null
 
 $(CONTROLLER_GEN):
 	mkdir -p $(LOCALBIN)

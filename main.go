@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
@@ -49,6 +50,10 @@ var scheme = runtime.NewScheme()
 func init() {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(hooksv1alpha1.AddToScheme(scheme))
+	// Latency of the requests to the API server (opt-in in controller-runtime):
+	// the dashboard's "Kubernetes API request latency" panel. Labels verb and
+	// host only: bounded.
+	ctrlmetrics.RegisterRESTClientMetrics(ctrlmetrics.MetricRequestLatency)
 }
 
 // options are the manager's command-line flags.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make test-e2e`: end-to-end tests on a real single-node cluster.
 #
-# Builds bin/hookrun and Gitea (hack/gitea/build, for the real-git-host
-# tests), brings up the local cluster (hack/local-cluster/up) if
+# Builds bin/hookrun, Gitea (hack/gitea/build, for the real-git-host
+# tests) and helm (hack/build-tool.sh, for the Helm chart test), brings up the local cluster (hack/local-cluster/up) if
 # it is not running, runs the e2e suite (the e2e build tag, ./test/e2e/) and,
 # if this script started the cluster, tears it down again — also when a test
 # fails. Set KEEP_CLUSTER=1 to leave it running. E2E_TAGS and E2E_RUN select
@@ -15,6 +15,9 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 log "building bin/hookrun"
 CGO_ENABLED=0 go build -o bin/hookrun .
+log "building helm for the chart test (cached in bin/helm)"
+export HOOKRUN_HELM
+HOOKRUN_HELM=$(hack/build-tool.sh helm)
 
 started=false
 if ! hack/local-cluster/status >/dev/null 2>&1; then
