@@ -18,6 +18,7 @@ package webhookserver
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -26,22 +27,29 @@ import (
 )
 
 // ChangedFilesFetcher asks the git host which files a delivery changed
-// (GitHub/Gitea compare, GitLab compare, Bitbucket diffstat) when the
-// payload's list may be incomplete. It needs the template's report
-// credentials (DESIGN.md, spec.report); until those exist no fetcher is
-// configured and such a delivery matches match.paths ("a run too many,
-// never a deploy missed").
+// (GitHub/Gitea compare, GitLab compare, Bitbucket diffstat and changes)
+// when the payload's list may be incomplete. The shipped one
+// (controllers.HostChangedFiles) uses the template's report credentials
+// (spec.report); without them, or when the host cannot say, the delivery
+// matches match.paths ("a run too many, never a deploy missed").
 type ChangedFilesFetcher interface {
 	// ChangedFiles returns every file changed between d.Before (or the
-	// pull request's base) and d.SHA. ok is false when the host could not
-	// say; the delivery then matches as if no fetcher were set.
-	ChangedFiles(ctx context.Context, tmpl *v1alpha1.HookTemplate, d v1alpha1.Delivery) (files []string, ok bool, err error)
+	// pull request's base) and d.SHA, and names where the list came from
+	// ("the github compare API"). An error says why the host could not
+	// tell (no report credentials, a new branch, HTTP 404, a capped
+	// answer); the dry run shows its message, so it never holds a
+	// credential. The delivery then matches.
+	ChangedFiles(ctx context.Context, tmpl *v1alpha1.HookTemplate, d v1alpha1.Delivery) (files []string, source string, err error)
 }
 
 // fillChangedFiles completes the candidates' file lists with the fetcher,
-// for templates that filter on paths. A failed fetch leaves the list
-// unknown: the delivery matches, it is not refused.
-func (s *Server) fillChangedFiles(ctx context.Context, tmpl *v1alpha1.HookTemplate, ev *event) {
+// for templates that filter on paths. Only a candidate that matches with
+// its list unknown is asked about: one another field already refuses is
+// ignored whatever its files, and costs the host no request. A failed fetch
+// leaves the list unknown: the delivery matches, it is not refused, and
+// the dry run's paths note says why. A HookSource's templates share the
+// answer (the candidates are the delivery's).
+func (s *Server) fillChangedFiles(ctx context.Context, mt *matcher, tmpl *v1alpha1.HookTemplate, ev *event) {
 	f := s.opts.ChangedFiles
 	m := tmpl.Spec.Match
 	if f == nil || (len(m.Paths) == 0 && len(m.IgnorePaths) == 0) {
@@ -49,16 +57,18 @@ func (s *Server) fillChangedFiles(ctx context.Context, tmpl *v1alpha1.HookTempla
 	}
 	for i := range ev.candidates {
 		c := &ev.candidates[i]
-		if c.filesKnown || c.kind == kindDelete || c.kind == kindEcho {
+		if c.filesKnown || c.kind == kindDelete || c.kind == kindEcho || !mt.match(*c, ev.exprInput()).Matched {
 			continue
 		}
-		files, ok, err := f.ChangedFiles(ctx, tmpl, c.delivery)
-		if err != nil {
-			logf.FromContext(ctx).Info("could not list changed files; matching paths as if all changed", "error", err.Error())
-			continue
-		}
-		if ok && len(files) <= maxChangedFiles {
-			c.files, c.filesKnown = slices.Sorted(slices.Values(files)), true
+		files, source, err := f.ChangedFiles(ctx, tmpl, c.delivery)
+		switch {
+		case err != nil:
+			c.filesNote = err.Error()
+			logf.FromContext(ctx).V(1).Info("could not list changed files; matching paths as if all changed", "delivery", c.delivery.ID, "reason", c.filesNote)
+		case len(files) > maxChangedFiles:
+			c.filesNote = fmt.Sprintf("%s lists more than %d files", source, maxChangedFiles)
+		default:
+			c.files, c.filesKnown, c.filesSource, c.filesNote = slices.Sorted(slices.Values(files)), true, source, ""
 		}
 	}
 }
