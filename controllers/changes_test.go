@@ -17,7 +17,12 @@ limitations under the License.
 package controllers
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -37,6 +42,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+	"github.com/hookrun/hookrun/webhookserver"
 )
 
 const (
@@ -420,3 +426,114 @@ func TestChangedFilesFailures(t *testing.T) {
 }
 
 const zeroSHA40 = "0000000000000000000000000000000000000000"
+
+// deliverPush POSTs a signed GitHub push of n commits that each touched
+// docs/readme.md (a list GitHub may have cut at 20) to srv.
+func deliverPush(t *testing.T, srv http.Handler, tmpl *hooksv1alpha1.HookTemplate, id string, n int, dryRun bool) *httptest.ResponseRecorder {
+	t.Helper()
+	var commits []string
+	for i := range n {
+		commits = append(commits, fmt.Sprintf(`{"id":"%040d","message":"docs","added":[],"removed":[],"modified":["docs/readme.md"]}`, i))
+	}
+	body := []byte(fmt.Sprintf(`{"ref":"refs/heads/main","before":%q,"after":%q,"created":false,"deleted":false,"forced":false,
+"repository":{"name":"site","full_name":"acme/site","clone_url":"https://example.invalid/acme/site.git","owner":{"login":"acme"}},
+"pusher":{"name":"dev"},"sender":{"login":"dev"},"commits":[%s],"head_commit":{"id":%q,"message":"docs"}}`,
+		changesBefore, changesAfter, strings.Join(commits, ","), changesAfter))
+	mac := hmac.New(sha256.New, []byte(pollTestKey))
+	mac.Write(body)
+	req := httptest.NewRequest(http.MethodPost, "/hooks/"+tmpl.Namespace+"/"+tmpl.Name, bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", id)
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("Content-Type", "application/json")
+	if dryRun {
+		req.Header.Set(webhookserver.HeaderDryRun, "true")
+	}
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, req)
+	return w
+}
+
+// TestIncompletePushAsksTheHost: through the webhook handler against the
+// real API server, a template with match.paths and report credentials, a
+// GitHub push of 20 commits (the payload's list may be cut): the fake
+// compare API says only docs changed → 204 with the reason; the compare
+// API failing → the delivery runs (202) and the dry run says why.
+func TestIncompletePushAsksTheHost(t *testing.T) {
+	needEnvtest(t)
+	ns := newNamespace(t)
+	compareURI := "/repos/acme/site/compare/" + changesBefore + "..." + changesAfter
+	host := &fakeHost{t: t, authHeader: "Authorization", answers: map[string]string{
+		compareURI: `{"status":"ahead","ahead_by":25,"behind_by":0,"total_commits":25,"files":[{"filename":"docs/readme.md","status":"modified"},{"filename":"docs/guide.md","status":"added"}]}`,
+	}}
+	gh := httptest.NewServer(host)
+	defer gh.Close()
+
+	for _, s := range []*corev1.Secret{
+		{ObjectMeta: metav1.ObjectMeta{Name: "site-webhook", Namespace: ns}, Data: map[string][]byte{hooksv1alpha1.DefaultSecretKey: []byte(pollTestKey)}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "site-git", Namespace: ns}, Data: map[string][]byte{"token": []byte(changesToken)}},
+	} {
+		create(t, s)
+	}
+	tmpl := newTemplate(ns, "site")
+	tmpl.Spec.Match.Refs = []string{"refs/heads/main"}
+	tmpl.Spec.Match.Paths = []string{"deploy/**"}
+	tmpl.Spec.Report = &hooksv1alpha1.ReportSpec{URL: gh.URL, CredentialsRef: &hooksv1alpha1.ReportCredentialsRef{Name: "site-git"}}
+	create(t, tmpl)
+	srv := webhookserver.New(k8sClient, k8sClient, k8sClient.Scheme(), webhookserver.Options{
+		ChangedFiles: &HostChangedFiles{Reader: k8sClient},
+	})
+
+	// Only docs changed, says the host: ignored.
+	w := deliverPush(t, srv, tmpl, "gh-docs", 20, false)
+	if w.Code != http.StatusNoContent || w.Header().Get(webhookserver.HeaderReason) != "no changed file matches a pattern of match.paths" {
+		t.Fatalf("docs-only push answered %d %q, want 204 with the paths reason", w.Code, w.Header().Get(webhookserver.HeaderReason))
+	}
+	if calls := host.recorded(); len(calls) != 1 || calls[0] != (hostCall{http.MethodGet, compareURI, "Bearer " + changesToken}) {
+		t.Errorf("compare requests = %+v, want one GET %s with the report token", calls, compareURI)
+	}
+	var dry webhookserver.DryRunAnswer
+	w = deliverPush(t, srv, tmpl, "gh-docs", 20, true)
+	if err := json.Unmarshal(w.Body.Bytes(), &dry); err != nil || w.Code != http.StatusOK {
+		t.Fatalf("dry run answered %d %s", w.Code, w.Body)
+	}
+	if dry.WouldRun || dry.Match.Paths.Value != "2 changed files (from the github compare API)" ||
+		!cmp.Equal(dry.Match.Paths.Files, []string{"docs/guide.md", "docs/readme.md"}) {
+		t.Errorf("dry run paths = %+v (wouldRun %v), want the compare's 2 files", dry.Match.Paths, dry.WouldRun)
+	}
+	if runs := runsOf(t, ns); len(runs) != 0 {
+		t.Fatalf("a docs-only push made runs %v", runNames(runs))
+	}
+
+	// A short list is the payload's own: the host is not asked.
+	before := len(host.recorded())
+	if w := deliverPush(t, srv, tmpl, "gh-short", 2, false); w.Code != http.StatusNoContent {
+		t.Errorf("a 2-commit docs push answered %d, want 204", w.Code)
+	}
+	if n := len(host.recorded()); n != before {
+		t.Errorf("a complete payload list made %d compare requests, want none", n-before)
+	}
+
+	// The host fails: the delivery runs, and the dry run says why.
+	host.mu.Lock()
+	host.status = http.StatusInternalServerError
+	host.mu.Unlock()
+	w = deliverPush(t, srv, tmpl, "gh-fail", 20, true)
+	if err := json.Unmarshal(w.Body.Bytes(), &dry); err != nil || w.Code != http.StatusOK {
+		t.Fatalf("dry run answered %d %s", w.Code, w.Body)
+	}
+	wantNote := "the payload's list of changed files is missing or may be incomplete and the host could not complete it " +
+		"(the github compare API answered HTTP 500): matched, so that no deploy is missed"
+	if !dry.WouldRun || !dry.Match.Paths.Matched || dry.Match.Paths.Note != wantNote {
+		t.Errorf("dry run with a failing host: wouldRun %v, paths %+v; want a match with note %q", dry.WouldRun, dry.Match.Paths, wantNote)
+	}
+	if strings.Contains(w.Body.String(), changesToken) {
+		t.Errorf("the dry-run answer holds the report token")
+	}
+	if w := deliverPush(t, srv, tmpl, "gh-fail", 20, false); w.Code != http.StatusAccepted {
+		t.Fatalf("a push the host cannot list answered %d %s, want 202", w.Code, w.Body)
+	}
+	if runs := runsOf(t, ns); len(runs) != 1 || runs[0].Spec.Delivery.ID != "gh-fail" {
+		t.Errorf("runs = %v, want the one of gh-fail", runNames(runs))
+	}
+}
