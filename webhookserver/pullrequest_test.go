@@ -19,9 +19,9 @@ package webhookserver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -201,7 +201,7 @@ func TestPushChangedFilesAndMessage(t *testing.T) {
 			body: bytes.Replace(bytes.Replace(fixture(t, "gitea/push.json"), []byte(`"total_commits": 1`), []byte(`"total_commits": 6`), 1),
 				[]byte(`"modified": []`), []byte(`"modified": ["a.txt"]`), 1), wantKnown: false},
 		{name: "gitea: the same list, complete", provider: v1alpha1.ProviderGitea, header: headers("X-Gitea-Event", "push"),
-			body: bytes.Replace(fixture(t, "gitea/push.json"), []byte(`"modified": []`), []byte(`"modified": ["a.txt"]`), 1),
+			body:      bytes.Replace(fixture(t, "gitea/push.json"), []byte(`"modified": []`), []byte(`"modified": ["a.txt"]`), 1),
 			wantFiles: []string{"a.txt"}, wantKnown: true},
 		{name: "bitbucket data center sends no file lists", provider: v1alpha1.ProviderBitbucket, header: headers("X-Event-Key", "repo:refs_changed"),
 			body: fixture(t, "bitbucket/dc-refs-changed.json"), wantKnown: false},
