@@ -43,12 +43,14 @@ type ChangedFilesFetcher interface {
 }
 
 // fillChangedFiles completes the candidates' file lists with the fetcher,
-// for templates that filter on paths. Only a candidate that matches with
-// its list unknown is asked about: one another field already refuses is
-// ignored whatever its files, and costs the host no request. A failed fetch
-// leaves the list unknown: the delivery matches, it is not refused, and
-// the dry run's paths note says why. A HookSource's templates share the
-// answer (the candidates are the delivery's).
+// for templates that filter on paths. Candidates are judged in the order
+// pick takes them, and only one that matches with its list unknown is
+// asked about: one another field already refuses is ignored whatever its
+// files (and costs the host no request), and the first candidate that
+// matches is the one that runs. A failed fetch leaves the list unknown:
+// the delivery matches, it is not refused, and the dry run's paths note
+// says why. A HookSource's templates share a list one of them got (the
+// candidates are the delivery's).
 func (s *Server) fillChangedFiles(ctx context.Context, mt *matcher, tmpl *v1alpha1.HookTemplate, ev *event) {
 	f := s.opts.ChangedFiles
 	m := tmpl.Spec.Match
@@ -57,18 +59,25 @@ func (s *Server) fillChangedFiles(ctx context.Context, mt *matcher, tmpl *v1alph
 	}
 	for i := range ev.candidates {
 		c := &ev.candidates[i]
-		if c.filesKnown || c.kind == kindDelete || c.kind == kindEcho || !mt.match(*c, ev.exprInput()).Matched {
+		if !mt.match(*c, ev.exprInput()).Matched {
 			continue
+		}
+		if c.filesKnown || c.kind == kindDelete || c.kind == kindEcho {
+			return // this one runs
 		}
 		files, source, err := f.ChangedFiles(ctx, tmpl, c.delivery)
 		switch {
 		case err != nil:
 			c.filesNote = err.Error()
 			logf.FromContext(ctx).V(1).Info("could not list changed files; matching paths as if all changed", "delivery", c.delivery.ID, "reason", c.filesNote)
+			return // it matches with its list unknown: this one runs
 		case len(files) > maxChangedFiles:
 			c.filesNote = fmt.Sprintf("%s lists more than %d files", source, maxChangedFiles)
-		default:
-			c.files, c.filesKnown, c.filesSource, c.filesNote = slices.Sorted(slices.Values(files)), true, source, ""
+			return
+		}
+		c.files, c.filesKnown, c.filesSource, c.filesNote = slices.Sorted(slices.Values(files)), true, source, ""
+		if mt.match(*c, ev.exprInput()).Matched {
+			return
 		}
 	}
 }
