@@ -142,7 +142,7 @@ func TestGiteaCompletesChangedFilesFromCompare(t *testing.T) {
 
 	// A force push back to the docs-only commit: no commits in the
 	// payload; the dropped commits changed deploy/: a run.
-	_, answered = step.do(func() { git(t, work, "push", "--force", "origin", docs+":main") })
+	_, answered = step.do(func() { git(t, work, "push", "--force", "origin", docs+":refs/heads/main") })
 	_, listed, _ = payload()
 	g.Expect(listed).To(BeZero())
 	g.Expect(answered).To(Equal(map[int]int{http.StatusAccepted: 1}))
