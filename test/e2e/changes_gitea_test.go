@@ -27,8 +27,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -54,7 +54,8 @@ func TestGiteaCompletesChangedFilesFromCompare(t *testing.T) {
 	gitea := useGitea(t)
 	capture := newCaptureServer(t)
 
-	org := strings.ReplaceAll(ns, "e2e-", "org-")
+	// Gitea names are at most 40 characters: not the namespace's.
+	org := fmt.Sprintf("org-changes-%d", time.Now().UnixNano()%1000000)
 	gitea.api(t, http.MethodPost, "/orgs", map[string]any{"username": org, "visibility": "public"}, http.StatusCreated, nil)
 	t.Cleanup(func() {
 		if !t.Failed() {
