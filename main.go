@@ -169,6 +169,11 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("webhook server client: %w", err)
 	}
+	// A delivery whose payload may not list every changed file is completed
+	// from the git host's compare API with the template's report
+	// credentials, read through the manager's cache like the webhook
+	// Secrets (the same RBAC: secrets get/list/watch).
+	opts.webhook.ChangedFiles = &controllers.HostChangedFiles{Reader: mgr.GetClient()}
 	webhook := webhookserver.New(mgr.GetClient(), webhookWriter, mgr.GetScheme(), opts.webhook)
 	if err := mgr.Add(webhook); err != nil {
 		return err

@@ -150,7 +150,7 @@ func (r *ReportReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if tmpl.Spec.Report.GitHubApp != nil {
 		return r.reportCheckRun(ctx, tmpl, run, target, phase)
 	}
-	token, reason, err := r.credentials(ctx, tmpl)
+	token, reason, err := reportToken(ctx, r.Client, tmpl)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -198,9 +198,10 @@ func (r *ReportReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		fmt.Sprintf("%s refused the %s status with HTTP %d: check report credentials, repository and url", target.provider, state, resp.StatusCode))
 }
 
-// credentials reads the report token through the cache. A missing Secret or
-// key is a reason, not an error.
-func (r *ReportReconciler) credentials(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate) (token, reason string, err error) {
+// reportToken reads the report token (spec.report.credentialsRef) through
+// reader, the manager's cache. A missing Secret or key is a reason, not an
+// error. The reporter and the changed-files fetcher (changes.go) share it.
+func reportToken(ctx context.Context, reader ctrl.Reader, tmpl *hooksv1alpha1.HookTemplate) (token, reason string, err error) {
 	ref := tmpl.Spec.Report.CredentialsRef
 	if ref == nil {
 		return "", "report.credentialsRef is not set", nil
@@ -210,7 +211,7 @@ func (r *ReportReconciler) credentials(ctx context.Context, tmpl *hooksv1alpha1.
 		key = hooksv1alpha1.DefaultReportKey
 	}
 	secret := &corev1.Secret{}
-	if err := r.Get(ctx, ctrl.ObjectKey{Namespace: tmpl.Namespace, Name: ref.Name}, secret); err != nil {
+	if err := reader.Get(ctx, ctrl.ObjectKey{Namespace: tmpl.Namespace, Name: ref.Name}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", fmt.Sprintf("Secret %s not found", ref.Name), nil
 		}
@@ -221,6 +222,20 @@ func (r *ReportReconciler) credentials(ctx context.Context, tmpl *hooksv1alpha1.
 		return "", fmt.Sprintf("Secret %s has no (or an empty) key %q", ref.Name, key), nil
 	}
 	return value, "", nil
+}
+
+// appPrivateKey reads a GitHub App's private key (spec.report.githubApp)
+// through reader. A missing Secret or key is a reason, not an error.
+func appPrivateKey(ctx context.Context, reader ctrl.Reader, tmpl *hooksv1alpha1.HookTemplate) (key []byte, reason string, err error) {
+	ref := tmpl.Spec.Report.GitHubApp.PrivateKeyRef
+	secret := &corev1.Secret{}
+	if err := reader.Get(ctx, ctrl.ObjectKey{Namespace: tmpl.Namespace, Name: ref.Name}, secret); err != nil && !apierrors.IsNotFound(err) {
+		return nil, "", fmt.Errorf("get Secret %s: %w", ref.Name, err)
+	}
+	if key = secret.Data[ref.Key]; len(key) == 0 {
+		return nil, fmt.Sprintf("Secret %s with key %q (the App's private key) not found", ref.Name, ref.Key), nil
+	}
+	return key, "", nil
 }
 
 // reserve takes a token of the host's client-side rate limit, or says how
@@ -400,15 +415,12 @@ func (r *ReportReconciler) SetupWithManager(mgr ctrlrt.Manager) error {
 func (r *ReportReconciler) reportCheckRun(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun,
 	target reportTarget, phase hooksv1alpha1.HookRunPhase) (reconcile.Result, error) {
 	app := tmpl.Spec.Report.GitHubApp
-	secret := &corev1.Secret{}
-	ref := app.PrivateKeyRef
-	if err := r.Get(ctx, ctrl.ObjectKey{Namespace: tmpl.Namespace, Name: ref.Name}, secret); err != nil && !apierrors.IsNotFound(err) {
-		return reconcile.Result{}, fmt.Errorf("get Secret %s: %w", ref.Name, err)
+	key, reason, err := appPrivateKey(ctx, r.Client, tmpl)
+	if err != nil {
+		return reconcile.Result{}, err
 	}
-	key := secret.Data[ref.Key]
-	if len(key) == 0 {
-		if err := r.setReported(ctx, run, nil, metav1.ConditionFalse, hooksv1alpha1.ReasonCredentialsNotFound,
-			fmt.Sprintf("Secret %s with key %q (the App's private key) not found", ref.Name, ref.Key)); err != nil {
+	if reason != "" {
+		if err := r.setReported(ctx, run, nil, metav1.ConditionFalse, hooksv1alpha1.ReasonCredentialsNotFound, reason); err != nil {
 			return reconcile.Result{}, err
 		}
 		return reconcile.Result{RequeueAfter: r.RetryMax}, nil

@@ -96,24 +96,34 @@ type appClients struct {
 	byKey map[string]*ghinstallation.Transport
 }
 
-func (a *appClients) client(baseURL string, app *hooksv1alpha1.GitHubAppSpec, key []byte, timeout time.Duration) (*github.Client, error) {
+// transport is the installation's token-adding transport, made once per
+// installation, key and host (so its token is cached across requests).
+func (a *appClients) transport(baseURL string, app *hooksv1alpha1.GitHubAppSpec, key []byte) (*ghinstallation.Transport, error) {
 	sum := sha256.Sum256(key)
 	cacheKey := fmt.Sprintf("%s|%d|%d|%x", baseURL, app.AppID, app.InstallationID, sum)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	tr, ok := a.byKey[cacheKey]
-	if !ok {
-		base := a.base
-		if base == nil {
-			base = http.DefaultTransport
-		}
-		var err error
-		if tr, err = ghinstallation.New(base, app.AppID, app.InstallationID, key); err != nil {
-			// The error says the key does not parse; it holds no key material.
-			return nil, fmt.Errorf("githubApp private key: %w", err)
-		}
-		tr.BaseURL = baseURL
-		a.byKey[cacheKey] = tr
+	if tr, ok := a.byKey[cacheKey]; ok {
+		return tr, nil
+	}
+	base := a.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	tr, err := ghinstallation.New(base, app.AppID, app.InstallationID, key)
+	if err != nil {
+		// The error says the key does not parse; it holds no key material.
+		return nil, fmt.Errorf("githubApp private key: %w", err)
+	}
+	tr.BaseURL = baseURL
+	a.byKey[cacheKey] = tr
+	return tr, nil
+}
+
+func (a *appClients) client(baseURL string, app *hooksv1alpha1.GitHubAppSpec, key []byte, timeout time.Duration) (*github.Client, error) {
+	tr, err := a.transport(baseURL, app, key)
+	if err != nil {
+		return nil, err
 	}
 	base := strings.TrimRight(baseURL, "/") + "/"
 	client, err := github.NewClient(github.WithHTTPClient(&http.Client{Transport: tr, Timeout: timeout}), github.WithURLs(&base, &base))

@@ -165,46 +165,63 @@ type reportTarget struct {
 	targetURL  string
 }
 
-// resolveTarget applies spec.report's defaults for a run.
-func resolveTarget(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (reportTarget, error) {
+// reportEndpoint is where a template's report requests (and its
+// changed-files questions, changes.go) go: spec.report with its defaults.
+type reportEndpoint struct {
+	provider   hooksv1alpha1.ReportProvider
+	baseURL    string
+	repository string // owner/name (Bitbucket Server: PROJECT/slug)
+}
+
+// resolveEndpoint applies spec.report's defaults: the provider is the
+// source's, the URL the hosted provider's API, the repository the
+// delivery's.
+func resolveEndpoint(tmpl *hooksv1alpha1.HookTemplate, deliveryRepository string) (reportEndpoint, error) {
 	rep := tmpl.Spec.Report
-	t := reportTarget{
-		provider:   rep.Provider,
-		baseURL:    rep.URL,
-		repository: rep.Repository,
-		sha:        run.Spec.Delivery.SHA,
-		ref:        run.Spec.Delivery.Ref,
-		context:    rep.Context,
-		targetURL:  expandTargetURL(rep.TargetURL, run),
+	e := reportEndpoint{provider: rep.Provider, baseURL: rep.URL, repository: rep.Repository}
+	if e.provider == "" {
+		e.provider = hooksv1alpha1.ReportProvider(tmpl.Spec.Source.Provider)
 	}
-	if t.provider == "" {
-		t.provider = hooksv1alpha1.ReportProvider(tmpl.Spec.Source.Provider)
-	}
-	if t.baseURL == "" {
-		switch t.provider {
+	if e.baseURL == "" {
+		switch e.provider {
 		case hooksv1alpha1.ReportGitHub:
-			t.baseURL = hooksv1alpha1.DefaultGitHubURL
+			e.baseURL = hooksv1alpha1.DefaultGitHubURL
 		case hooksv1alpha1.ReportGitLab:
-			t.baseURL = hooksv1alpha1.DefaultGitLabURL
+			e.baseURL = hooksv1alpha1.DefaultGitLabURL
 		case hooksv1alpha1.ReportBitbucket:
-			t.baseURL = hooksv1alpha1.DefaultBitbucketURL
+			e.baseURL = hooksv1alpha1.DefaultBitbucketURL
 		}
 	}
-	t.baseURL = strings.TrimRight(t.baseURL, "/")
-	if t.repository == "" {
-		t.repository = run.Spec.Delivery.Repository
+	e.baseURL = strings.TrimRight(e.baseURL, "/")
+	if e.repository == "" {
+		e.repository = deliveryRepository
+	}
+	switch {
+	case e.baseURL == "":
+		return e, fmt.Errorf("report.url is required for provider %q", e.provider)
+	case !slices.Contains([]hooksv1alpha1.ReportProvider{hooksv1alpha1.ReportGitHub, hooksv1alpha1.ReportGitea,
+		hooksv1alpha1.ReportGitLab, hooksv1alpha1.ReportBitbucket, hooksv1alpha1.ReportBitbucketServer}, e.provider):
+		return e, fmt.Errorf("report.provider %q is not one of github, gitlab, gitea, bitbucket, bitbucket-server", e.provider)
+	}
+	return e, nil
+}
+
+// resolveTarget applies spec.report's defaults for a run.
+func resolveTarget(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (reportTarget, error) {
+	e, err := resolveEndpoint(tmpl, run.Spec.Delivery.Repository)
+	t := reportTarget{
+		provider:   e.provider,
+		baseURL:    e.baseURL,
+		repository: e.repository,
+		sha:        run.Spec.Delivery.SHA,
+		ref:        run.Spec.Delivery.Ref,
+		context:    tmpl.Spec.Report.Context,
+		targetURL:  expandTargetURL(tmpl.Spec.Report.TargetURL, run),
 	}
 	if t.context == "" {
 		t.context = "hookrun/" + tmpl.Namespace + "/" + tmpl.Name
 	}
-	switch {
-	case t.baseURL == "":
-		return t, fmt.Errorf("report.url is required for provider %q", t.provider)
-	case !slices.Contains([]hooksv1alpha1.ReportProvider{hooksv1alpha1.ReportGitHub, hooksv1alpha1.ReportGitea,
-		hooksv1alpha1.ReportGitLab, hooksv1alpha1.ReportBitbucket, hooksv1alpha1.ReportBitbucketServer}, t.provider):
-		return t, fmt.Errorf("report.provider %q is not one of github, gitlab, gitea, bitbucket, bitbucket-server", t.provider)
-	}
-	return t, nil
+	return t, err
 }
 
 // splitRepository splits "owner/name" into its two path segments.
@@ -295,25 +312,33 @@ func statusRequest(ctx context.Context, t reportTarget, phase hooksv1alpha1.Hook
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "hookrun")
-	switch t.provider {
-	case hooksv1alpha1.ReportGitHub, hooksv1alpha1.ReportBitbucketServer:
-		req.Header.Set("Authorization", "Bearer "+t.token)
-	case hooksv1alpha1.ReportGitea:
-		req.Header.Set("Authorization", "token "+t.token)
-	case hooksv1alpha1.ReportGitLab:
-		req.Header.Set("PRIVATE-TOKEN", t.token)
-	case hooksv1alpha1.ReportBitbucket:
-		if strings.Contains(t.token, ":") { // user:app-password
-			req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(t.token)))
-		} else {
-			req.Header.Set("Authorization", "Bearer "+t.token)
-		}
-	}
+	setAuthorization(req.Header, t.provider, t.token)
 	if t.provider == hooksv1alpha1.ReportGitHub {
 		req.Header.Set("Accept", "application/vnd.github+json")
 		req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
 	}
 	return req, nil
+}
+
+// setAuthorization sets the header each host reads a token from:
+// Authorization "Bearer" (GitHub, Bitbucket Data Center, a Bitbucket Cloud
+// access token), "token" (Gitea), PRIVATE-TOKEN (GitLab), Basic for a
+// Bitbucket Cloud "user:app-password".
+func setAuthorization(h http.Header, p hooksv1alpha1.ReportProvider, token string) {
+	switch p {
+	case hooksv1alpha1.ReportGitHub, hooksv1alpha1.ReportBitbucketServer:
+		h.Set("Authorization", "Bearer "+token)
+	case hooksv1alpha1.ReportGitea:
+		h.Set("Authorization", "token "+token)
+	case hooksv1alpha1.ReportGitLab:
+		h.Set("PRIVATE-TOKEN", token)
+	case hooksv1alpha1.ReportBitbucket:
+		if strings.Contains(token, ":") { // user:app-password
+			h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(token)))
+		} else {
+			h.Set("Authorization", "Bearer "+token)
+		}
+	}
 }
 
 // verdict is what a host's answer means for the report.

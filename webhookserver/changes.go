@@ -18,6 +18,7 @@ package webhookserver
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -26,22 +27,31 @@ import (
 )
 
 // ChangedFilesFetcher asks the git host which files a delivery changed
-// (GitHub/Gitea compare, GitLab compare, Bitbucket diffstat) when the
-// payload's list may be incomplete. It needs the template's report
-// credentials (DESIGN.md, spec.report); until those exist no fetcher is
-// configured and such a delivery matches match.paths ("a run too many,
-// never a deploy missed").
+// (GitHub/Gitea compare, GitLab compare, Bitbucket diffstat and changes)
+// when the payload's list may be incomplete. The shipped one
+// (controllers.HostChangedFiles) uses the template's report credentials
+// (spec.report); without them, or when the host cannot say, the delivery
+// matches match.paths ("a run too many, never a deploy missed").
 type ChangedFilesFetcher interface {
 	// ChangedFiles returns every file changed between d.Before (or the
-	// pull request's base) and d.SHA. ok is false when the host could not
-	// say; the delivery then matches as if no fetcher were set.
-	ChangedFiles(ctx context.Context, tmpl *v1alpha1.HookTemplate, d v1alpha1.Delivery) (files []string, ok bool, err error)
+	// pull request's base) and d.SHA, and names where the list came from
+	// ("the github compare API"). An error says why the host could not
+	// tell (no report credentials, a new branch, HTTP 404, a capped
+	// answer); the dry run shows its message, so it never holds a
+	// credential. The delivery then matches.
+	ChangedFiles(ctx context.Context, tmpl *v1alpha1.HookTemplate, d v1alpha1.Delivery) (files []string, source string, err error)
 }
 
 // fillChangedFiles completes the candidates' file lists with the fetcher,
-// for templates that filter on paths. A failed fetch leaves the list
-// unknown: the delivery matches, it is not refused.
-func (s *Server) fillChangedFiles(ctx context.Context, tmpl *v1alpha1.HookTemplate, ev *event) {
+// for templates that filter on paths. Candidates are judged in the order
+// pick takes them, and only one that matches with its list unknown is
+// asked about: one another field already refuses is ignored whatever its
+// files (and costs the host no request), and the first candidate that
+// matches is the one that runs. A failed fetch leaves the list unknown:
+// the delivery matches, it is not refused, and the dry run's paths note
+// says why. A HookSource's templates share a list one of them got (the
+// candidates are the delivery's).
+func (s *Server) fillChangedFiles(ctx context.Context, mt *matcher, tmpl *v1alpha1.HookTemplate, ev *event) {
 	f := s.opts.ChangedFiles
 	m := tmpl.Spec.Match
 	if f == nil || (len(m.Paths) == 0 && len(m.IgnorePaths) == 0) {
@@ -49,16 +59,25 @@ func (s *Server) fillChangedFiles(ctx context.Context, tmpl *v1alpha1.HookTempla
 	}
 	for i := range ev.candidates {
 		c := &ev.candidates[i]
+		if !mt.match(*c, ev.exprInput()).Matched {
+			continue
+		}
 		if c.filesKnown || c.kind == kindDelete || c.kind == kindEcho {
-			continue
+			return // this one runs
 		}
-		files, ok, err := f.ChangedFiles(ctx, tmpl, c.delivery)
-		if err != nil {
-			logf.FromContext(ctx).Info("could not list changed files; matching paths as if all changed", "error", err.Error())
-			continue
+		files, source, err := f.ChangedFiles(ctx, tmpl, c.delivery)
+		switch {
+		case err != nil:
+			c.filesNote = err.Error()
+			logf.FromContext(ctx).V(1).Info("could not list changed files; matching paths as if all changed", "delivery", c.delivery.ID, "reason", c.filesNote)
+			return // it matches with its list unknown: this one runs
+		case len(files) > maxChangedFiles:
+			c.filesNote = fmt.Sprintf("%s lists more than %d files", source, maxChangedFiles)
+			return
 		}
-		if ok && len(files) <= maxChangedFiles {
-			c.files, c.filesKnown = slices.Sorted(slices.Values(files)), true
+		c.files, c.filesKnown, c.filesSource, c.filesNote = slices.Sorted(slices.Values(files)), true, source, ""
+		if mt.match(*c, ev.exprInput()).Matched {
+			return
 		}
 	}
 }

@@ -204,8 +204,9 @@ func (s *Server) deliver(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return answer{status: http.StatusOK, body: map[string]string{"ping": "ok"}}
 	}
 
-	s.fillChangedFiles(ctx, tmpl, ev)
-	chosen, result := pick(s.compiled.get(tmpl).match, ev)
+	mt := s.compiled.get(tmpl).match
+	s.fillChangedFiles(ctx, mt, tmpl, ev)
+	chosen, result := pick(mt, ev)
 	dryRun := isDryRun(r.Header)
 	if !result.Matched && !dryRun {
 		log.V(1).Info("delivery ignored", "reason", result.Reason, "delivery", chosen.delivery.ID)

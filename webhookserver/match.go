@@ -272,12 +272,19 @@ func matchPaths(m v1alpha1.MatchSpec, c candidate) FieldMatch {
 	fm := FieldMatch{Patterns: nonNil(m.Paths), IgnorePatterns: m.IgnorePaths, Files: c.files, Matched: true}
 	if c.filesKnown {
 		fm.Value = fmt.Sprintf("%d changed files", len(c.files))
+		if c.filesSource != "" {
+			fm.Value += " (from " + c.filesSource + ")"
+		}
 	}
 	if len(m.Paths) == 0 && len(m.IgnorePaths) == 0 {
 		return fm
 	}
 	if !c.filesKnown {
-		fm.Note = "the payload's list of changed files is missing or may be incomplete: matched, so that no deploy is missed"
+		fm.Note = "the payload's list of changed files is missing or may be incomplete"
+		if c.filesNote != "" {
+			fm.Note += " and the host could not complete it (" + c.filesNote + ")"
+		}
+		fm.Note += ": matched, so that no deploy is missed"
 		return fm
 	}
 	hit := len(m.Paths) == 0

@@ -115,6 +115,10 @@ type candidate struct {
 	// payload has no list or the list may be incomplete.
 	files      []string
 	filesKnown bool
+	// filesSource names where a list the payload did not have came from
+	// ("the github compare API"); filesNote says why the host could not
+	// tell, when it was asked and could not (dry run).
+	filesSource, filesNote string
 }
 
 // payloadCommit is a commit as GitHub, GitLab and Gitea list it in a push.

@@ -18,7 +18,10 @@ package webhookserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -194,6 +197,24 @@ func TestPushChangedFilesAndMessage(t *testing.T) {
 			body: fixture(t, "gitea/push.json"), wantKnown: false},
 		{name: "bitbucket sends no file lists", provider: v1alpha1.ProviderBitbucket, header: headers("X-Event-Key", "repo:push"),
 			body: fixture(t, "bitbucket/cloud-push.json"), wantKnown: false},
+		{name: "gitea: total_commits above the list (FEED_MAX_COMMIT_NUM)", provider: v1alpha1.ProviderGitea, header: headers("X-Gitea-Event", "push"),
+			body: bytes.Replace(bytes.Replace(fixture(t, "gitea/push.json"), []byte(`"total_commits": 1`), []byte(`"total_commits": 6`), 1),
+				[]byte(`"modified": []`), []byte(`"modified": ["a.txt"]`), 1), wantKnown: false},
+		{name: "gitea: the same list, complete", provider: v1alpha1.ProviderGitea, header: headers("X-Gitea-Event", "push"),
+			body:      bytes.Replace(fixture(t, "gitea/push.json"), []byte(`"modified": []`), []byte(`"modified": ["a.txt"]`), 1),
+			wantFiles: []string{"a.txt"}, wantKnown: true},
+		{name: "bitbucket data center sends no file lists", provider: v1alpha1.ProviderBitbucket, header: headers("X-Event-Key", "repo:refs_changed"),
+			body: fixture(t, "bitbucket/dc-refs-changed.json"), wantKnown: false},
+		{name: "github pull request lists no files", provider: v1alpha1.ProviderGitHub, header: headers("X-GitHub-Event", "pull_request"),
+			body: fixture(t, "github/pull_request.json"), wantKnown: false},
+		{name: "gitlab merge request lists no files", provider: v1alpha1.ProviderGitLab, header: headers("X-Gitlab-Event", "Merge Request Hook"),
+			body: fixture(t, "gitlab/merge_request.json"), wantKnown: false},
+		{name: "gitea pull request lists no files", provider: v1alpha1.ProviderGitea, header: headers("X-Gitea-Event", "pull_request"),
+			body: fixture(t, "gitea/pull_request.json"), wantKnown: false},
+		{name: "bitbucket cloud pull request lists no files", provider: v1alpha1.ProviderBitbucket, header: headers("X-Event-Key", "pullrequest:created"),
+			body: fixture(t, "bitbucket/cloud-pullrequest-created.json"), wantKnown: false},
+		{name: "bitbucket data center pull request lists no files", provider: v1alpha1.ProviderBitbucket, header: headers("X-Event-Key", "pr:opened"),
+			body: fixture(t, "bitbucket/dc-pr-opened.json"), wantKnown: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -460,4 +481,89 @@ func TestOversizedPullRequestRefIsABadRequest(t *testing.T) {
 	if r.code != http.StatusBadRequest || !strings.Contains(string(r.body), "pull request head ref") {
 		t.Fatalf("status %d %s, want 400 naming the head ref", r.code, r.body)
 	}
+}
+
+// countingFetcher answers ChangedFiles with fixed files or an error and
+// counts the questions.
+type countingFetcher struct {
+	files []string
+	err   error
+	asked []v1alpha1.Delivery
+}
+
+func (f *countingFetcher) ChangedFiles(_ context.Context, _ *v1alpha1.HookTemplate, d v1alpha1.Delivery) ([]string, string, error) {
+	f.asked = append(f.asked, d)
+	return f.files, "the github compare API", f.err
+}
+
+// TestChangedFilesFetcherIsAskedOnlyWhenItMatters: a pull request (its
+// payload lists no files) is asked about only when every other field
+// matches; the host's list decides paths; a failing host matches and the
+// dry run's note says why.
+func TestChangedFilesFetcherIsAskedOnlyWhenItMatters(t *testing.T) {
+	body := fixture(t, "github/pull_request.json")
+	deliver := func(t *testing.T, f *countingFetcher, refs []string, dryRun bool) (int, http.Header, DryRunAnswer) {
+		t.Helper()
+		tmpl := testTemplate("web", v1alpha1.ProviderGitHub)
+		tmpl.Spec.Match = v1alpha1.MatchSpec{Events: []string{"pull_request"}, Refs: refs, Paths: []string{"deploy/**"}}
+		env := newFakeEnv(t, Options{ChangedFiles: f}, nil, tmpl, testSecret("web", map[string]string{"secret": string(testKey)}))
+		h := signedHeaders("github", testKey, body, "pull_request", "pr-1")
+		if dryRun {
+			h.Set(HeaderDryRun, "true")
+		}
+		r := env.do(t, http.MethodPost, "/hooks/web/site", h, body)
+		var got DryRunAnswer
+		if dryRun {
+			if err := json.Unmarshal(r.body, &got); err != nil {
+				t.Fatalf("dry run %d %s", r.code, r.body)
+			}
+		}
+		return r.code, r.header, got
+	}
+
+	t.Run("another field refuses: not asked", func(t *testing.T) {
+		f := &countingFetcher{files: []string{"deploy/x"}}
+		code, h, _ := deliver(t, f, []string{"refs/heads/main"}, false)
+		if code != http.StatusNoContent || !strings.Contains(h.Get(HeaderReason), "match.refs") || len(f.asked) != 0 {
+			t.Errorf("status %d reason %q, %d questions; want 204 for refs and none", code, h.Get(HeaderReason), len(f.asked))
+		}
+	})
+	t.Run("the host lists only docs: ignored", func(t *testing.T) {
+		f := &countingFetcher{files: []string{"docs/a.md"}}
+		code, h, _ := deliver(t, f, nil, false)
+		if code != http.StatusNoContent || h.Get(HeaderReason) != "no changed file matches a pattern of match.paths" {
+			t.Errorf("status %d reason %q, want 204 for paths", code, h.Get(HeaderReason))
+		}
+		if len(f.asked) != 1 || f.asked[0].PullRequest == nil || f.asked[0].PullRequest.Number != 12 {
+			t.Errorf("questions %+v, want one about pull request 12", f.asked)
+		}
+	})
+	t.Run("the host lists deploy/: runs", func(t *testing.T) {
+		f := &countingFetcher{files: []string{"docs/a.md", "deploy/app.yaml"}}
+		code, _, got := deliver(t, f, nil, true)
+		want := FieldMatch{Value: "2 changed files (from the github compare API)", Patterns: []string{"deploy/**"},
+			Files: []string{"deploy/app.yaml", "docs/a.md"}, Matched: true}
+		if code != http.StatusOK || !got.WouldRun || !cmp.Equal(want, got.Match.Paths) {
+			t.Errorf("status %d wouldRun %v paths %+v, want %+v", code, got.WouldRun, got.Match.Paths, want)
+		}
+	})
+	t.Run("the host fails: matched, the note says why", func(t *testing.T) {
+		f := &countingFetcher{err: errors.New("the github compare API answered HTTP 404")}
+		code, _, got := deliver(t, f, nil, true)
+		want := "the payload's list of changed files is missing or may be incomplete and the host could not complete it " +
+			"(the github compare API answered HTTP 404): matched, so that no deploy is missed"
+		if code != http.StatusOK || !got.WouldRun || got.Match.Paths.Note != want {
+			t.Errorf("status %d wouldRun %v note %q, want %q", code, got.WouldRun, got.Match.Paths.Note, want)
+		}
+	})
+	t.Run("the host lists too many: matched", func(t *testing.T) {
+		many := make([]string, maxChangedFiles+1)
+		for i := range many {
+			many[i] = fmt.Sprintf("docs/%d.md", i)
+		}
+		code, _, got := deliver(t, &countingFetcher{files: many}, nil, true)
+		if code != http.StatusOK || !got.WouldRun || !strings.Contains(got.Match.Paths.Note, "lists more than 2000 files") {
+			t.Errorf("status %d wouldRun %v note %q, want a match for a list too long", code, got.WouldRun, got.Match.Paths.Note)
+		}
+	})
 }

@@ -197,7 +197,7 @@ func (s *Server) fanOut(ctx context.Context, r *http.Request, tmpls []*v1alpha1.
 			targets = append(targets, t)
 			continue
 		}
-		s.fillChangedFiles(ctx, tmpl, ev)
+		s.fillChangedFiles(ctx, c.match, tmpl, ev)
 		chosen, result := pick(c.match, ev)
 		t.result = result
 		if result.Matched || dryRun {
