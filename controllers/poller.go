@@ -51,6 +51,7 @@ import (
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 	"github.com/hookrun/hookrun/internal/delivery"
+	"github.com/hookrun/hookrun/internal/schedule"
 	"github.com/hookrun/hookrun/webhookserver"
 )
 
@@ -289,7 +290,7 @@ func (r *PollReconciler) createRun(ctx context.Context, tmpl *hooksv1alpha1.Hook
 // listing of poll.url (nil: list it when the sha is needed).
 func (r *PollReconciler) schedule(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, now time.Time, listed map[string]string) (time.Duration, error) {
 	spec := tmpl.Spec.Schedule
-	sched, err := parseSchedule(spec)
+	sched, err := schedule.Parse(spec)
 	if err != nil {
 		r.Recorder.Eventf(tmpl, nil, corev1.EventTypeWarning, hooksv1alpha1.ReasonScheduleInvalid, "Schedule", "%s", err.Error())
 		// A configuration error: no retry until the template changes.
