@@ -64,7 +64,15 @@ type options struct {
 	webhookBurst            int
 	pprofAddr               string
 	webhook                 webhookserver.Options
+	maxConcurrentPolls      int
+	// testPollInterval, when positive, replaces every template's
+	// poll.interval (the hidden --test-poll-interval: the API's 1m
+	// minimum stays for users).
+	testPollInterval time.Duration
 }
+
+// testOnlyFlags are left out of --help: they exist for the test suites.
+var testOnlyFlags = map[string]bool{"test-poll-interval": true}
 
 func main() {
 	var opts options
@@ -82,8 +90,11 @@ func main() {
 	flag.StringVar(&opts.webhook.CertDir, "webhook-cert-dir", "", "Folder with tls.crt and tls.key: serve the webhook over HTTPS (reloaded on change).")
 	flag.Int64Var(&opts.webhook.MaxBodyBytes, "webhook-max-body-bytes", webhookserver.DefaultMaxBodyBytes, "Largest accepted delivery body; larger ones get 413.")
 	flag.DurationVar(&opts.webhook.SignatureTolerance, "webhook-signature-tolerance", webhookserver.DefaultTolerance, "Default Standard Webhooks timestamp tolerance (a template's own setting wins).")
+	flag.IntVar(&opts.maxConcurrentPolls, "max-concurrent-polls", controllers.DefaultMaxConcurrentPolls, "Templates whose remote is listed (or whose schedule is run) in parallel.")
+	flag.DurationVar(&opts.testPollInterval, "test-poll-interval", 0, "TEST ONLY: replaces every template's spec.poll.interval (whose API minimum is 1m) so that tests see a listing within seconds. Never set it in production.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
+	flag.Usage = usage
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
@@ -93,9 +104,35 @@ func main() {
 	}
 }
 
+// usage is flag's usage without the test-only flags.
+func usage() {
+	visible := flag.NewFlagSet(os.Args[0], flag.ContinueOnError)
+	visible.SetOutput(flag.CommandLine.Output())
+	flag.VisitAll(func(f *flag.Flag) {
+		if !testOnlyFlags[f.Name] {
+			visible.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	_, _ = fmt.Fprintf(visible.Output(), "Usage of %s:\n", os.Args[0])
+	visible.PrintDefaults()
+}
+
 func run(opts options) error {
 	log := ctrl.Log.WithName("setup")
-	cfg := ctrl.GetConfigOrDie()
+	ctx := ctrl.SetupSignalHandler()
+	mgr, err := newManager(ctx, ctrl.GetConfigOrDie(), opts)
+	if err != nil {
+		return err
+	}
+	log.Info("starting manager", "webhook", opts.webhook.BindAddress, "leaderElection", opts.leaderElect)
+	return mgr.Start(ctx)
+}
+
+// newManager wires the manager: reconcilers, poller, webhook server and
+// probes. ctx is the process's lifetime (readiness turns off when it ends).
+func newManager(ctx context.Context, cfg *rest.Config, opts options) (ctrl.Manager, error) {
+	log := ctrl.Log.WithName("setup")
+	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = float32(opts.qps), opts.burst
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -113,10 +150,10 @@ func run(opts options) error {
 		Cache:                         controllers.CacheOptions(),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := controllers.SetupIndexes(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	if err := (&controllers.HookRunReconciler{
 		Client:                  mgr.GetClient(),
@@ -125,7 +162,7 @@ func run(opts options) error {
 		Recorder:                mgr.GetEventRecorder("hookrun"),
 		MaxConcurrentReconciles: opts.maxConcurrentReconciles,
 	}).SetupWithManager(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	// The reporter shows each run's state on its commit (spec.report): a
 	// controller of its own, leader only, off the run's path.
@@ -134,27 +171,32 @@ func run(opts options) error {
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  mgr.GetEventRecorder("hookrun"),
 	}).SetupWithManager(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	if err := (&controllers.HookTemplateReconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("hookrun"),
 	}).SetupWithManager(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	// The poller lists spec.poll remotes and makes spec.schedule runs; like
 	// every reconciler it runs on the leader only.
+	if opts.testPollInterval > 0 {
+		log.Info("TEST ONLY: every template's poll.interval is replaced", "interval", opts.testPollInterval)
+	}
 	if err := (&controllers.PollReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("hookrun"),
+		Client:                  mgr.GetClient(),
+		Recorder:                mgr.GetEventRecorder("hookrun"),
+		Interval:                opts.testPollInterval,
+		MaxConcurrentReconciles: opts.maxConcurrentPolls,
 	}).SetupWithManager(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	if err := (&controllers.HookSourceReconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("hookrun"),
 	}).SetupWithManager(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	// The webhook server creates HookRuns with a client of its own: its own
 	// client-side rate limit (none by default), so that reconcilers working
@@ -162,27 +204,25 @@ func run(opts options) error {
 	// tokens, and ingestion is not capped below what the API server absorbs.
 	webhookWriter, err := webhookserver.NewCreator(webhookConfig(cfg, opts.webhookQPS, opts.webhookBurst), mgr.GetScheme())
 	if err != nil {
-		return fmt.Errorf("webhook server client: %w", err)
+		return nil, fmt.Errorf("webhook server client: %w", err)
 	}
 	webhook := webhookserver.New(mgr.GetClient(), webhookWriter, mgr.GetScheme(), opts.webhook)
 	if err := mgr.Add(webhook); err != nil {
-		return err
+		return nil, err
 	}
-	ctx := ctrl.SetupSignalHandler()
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return err
+		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("cache-synced", cacheSynced(mgr.GetCache())); err != nil {
-		return err
+		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("webhook-listening", webhookListening(webhook, opts.webhook.BindAddress)); err != nil {
-		return err
+		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("not-stopping", notStopping(ctx)); err != nil {
-		return err
+		return nil, err
 	}
-	log.Info("starting manager", "webhook", opts.webhook.BindAddress, "leaderElection", opts.leaderElect)
-	return mgr.Start(ctx)
+	return mgr, nil
 }
 
 // webhookConfig is cfg with the webhook server's own client-side rate limit:
