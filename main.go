@@ -76,25 +76,10 @@ var testOnlyFlags = map[string]bool{"test-poll-interval": true}
 
 func main() {
 	var opts options
-	flag.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint (\"0\" disables it).")
-	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
-	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles (the webhook server runs on every replica).")
-	flag.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the pod's own namespace; required out of cluster).")
-	flag.IntVar(&opts.maxConcurrentReconciles, "max-concurrent-reconciles", 16, "HookRuns reconciled in parallel.")
-	flag.Float64Var(&opts.qps, "kube-api-qps", 200, "Client-side rate limit towards the API server (queries per second).")
-	flag.IntVar(&opts.burst, "kube-api-burst", 400, "Client-side burst towards the API server.")
-	flag.Float64Var(&opts.webhookQPS, "webhook-kube-api-qps", -1, "Client-side rate limit of the webhook server's HookRun creates (queries per second); 0 or negative: none, the API server's priority and fairness protects it.")
-	flag.IntVar(&opts.webhookBurst, "webhook-kube-api-burst", 0, "Client-side burst of the webhook server's HookRun creates, with a positive --webhook-kube-api-qps (0: twice the QPS).")
-	flag.StringVar(&opts.pprofAddr, "pprof-bind-address", "", "Address of the Go profiler's /debug/pprof endpoints (empty: disabled). For debugging only: it is unauthenticated.")
-	flag.StringVar(&opts.webhook.BindAddress, "webhook-bind-address", webhookserver.DefaultBindAddress, "Address of the webhook listener (POST /hooks/{namespace}/{template}).")
-	flag.StringVar(&opts.webhook.CertDir, "webhook-cert-dir", "", "Folder with tls.crt and tls.key: serve the webhook over HTTPS (reloaded on change).")
-	flag.Int64Var(&opts.webhook.MaxBodyBytes, "webhook-max-body-bytes", webhookserver.DefaultMaxBodyBytes, "Largest accepted delivery body; larger ones get 413.")
-	flag.DurationVar(&opts.webhook.SignatureTolerance, "webhook-signature-tolerance", webhookserver.DefaultTolerance, "Default Standard Webhooks timestamp tolerance (a template's own setting wins).")
-	flag.IntVar(&opts.maxConcurrentPolls, "max-concurrent-polls", controllers.DefaultMaxConcurrentPolls, "Templates whose remote is listed (or whose schedule is run) in parallel.")
-	flag.DurationVar(&opts.testPollInterval, "test-poll-interval", 0, "TEST ONLY: replaces every template's spec.poll.interval (whose API minimum is 1m) so that tests see a listing within seconds. Never set it in production.")
+	bindFlags(flag.CommandLine, &opts)
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
-	flag.Usage = usage
+	flag.Usage = usageOf(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
@@ -104,17 +89,39 @@ func main() {
 	}
 }
 
-// usage is flag's usage without the test-only flags.
-func usage() {
-	visible := flag.NewFlagSet(os.Args[0], flag.ContinueOnError)
-	visible.SetOutput(flag.CommandLine.Output())
-	flag.VisitAll(func(f *flag.Flag) {
-		if !testOnlyFlags[f.Name] {
-			visible.Var(f.Value, f.Name, f.Usage)
-		}
-	})
-	_, _ = fmt.Fprintf(visible.Output(), "Usage of %s:\n", os.Args[0])
-	visible.PrintDefaults()
+// bindFlags defines the manager's flags on fs (tests parse them too).
+func bindFlags(fs *flag.FlagSet, opts *options) {
+	fs.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint (\"0\" disables it).")
+	fs.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
+	fs.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles (the webhook server runs on every replica).")
+	fs.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the pod's own namespace; required out of cluster).")
+	fs.IntVar(&opts.maxConcurrentReconciles, "max-concurrent-reconciles", 16, "HookRuns reconciled in parallel.")
+	fs.Float64Var(&opts.qps, "kube-api-qps", 200, "Client-side rate limit towards the API server (queries per second).")
+	fs.IntVar(&opts.burst, "kube-api-burst", 400, "Client-side burst towards the API server.")
+	fs.Float64Var(&opts.webhookQPS, "webhook-kube-api-qps", -1, "Client-side rate limit of the webhook server's HookRun creates (queries per second); 0 or negative: none, the API server's priority and fairness protects it.")
+	fs.IntVar(&opts.webhookBurst, "webhook-kube-api-burst", 0, "Client-side burst of the webhook server's HookRun creates, with a positive --webhook-kube-api-qps (0: twice the QPS).")
+	fs.StringVar(&opts.pprofAddr, "pprof-bind-address", "", "Address of the Go profiler's /debug/pprof endpoints (empty: disabled). For debugging only: it is unauthenticated.")
+	fs.StringVar(&opts.webhook.BindAddress, "webhook-bind-address", webhookserver.DefaultBindAddress, "Address of the webhook listener (POST /hooks/{namespace}/{template}).")
+	fs.StringVar(&opts.webhook.CertDir, "webhook-cert-dir", "", "Folder with tls.crt and tls.key: serve the webhook over HTTPS (reloaded on change).")
+	fs.Int64Var(&opts.webhook.MaxBodyBytes, "webhook-max-body-bytes", webhookserver.DefaultMaxBodyBytes, "Largest accepted delivery body; larger ones get 413.")
+	fs.DurationVar(&opts.webhook.SignatureTolerance, "webhook-signature-tolerance", webhookserver.DefaultTolerance, "Default Standard Webhooks timestamp tolerance (a template's own setting wins).")
+	fs.IntVar(&opts.maxConcurrentPolls, "max-concurrent-polls", controllers.DefaultMaxConcurrentPolls, "Templates whose remote is listed (or whose schedule is run) in parallel.")
+	fs.DurationVar(&opts.testPollInterval, "test-poll-interval", 0, "TEST ONLY: replaces every template's spec.poll.interval (whose API minimum is 1m) so that tests see a listing within seconds. Never set it in production.")
+}
+
+// usageOf is fs's usage without the test-only flags.
+func usageOf(fs *flag.FlagSet) func() {
+	return func() {
+		visible := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+		visible.SetOutput(fs.Output())
+		fs.VisitAll(func(f *flag.Flag) {
+			if !testOnlyFlags[f.Name] {
+				visible.Var(f.Value, f.Name, f.Usage)
+			}
+		})
+		_, _ = fmt.Fprintf(visible.Output(), "Usage of %s:\n", fs.Name())
+		visible.PrintDefaults()
+	}
 }
 
 func run(opts options) error {
