@@ -160,6 +160,8 @@ const (
 	ReasonPolled = "PushPolled"
 	// ReasonScheduled is the Event reason of a scheduled run.
 	ReasonScheduled = "Scheduled"
-	// ReasonScheduleInvalid is the Event reason of a bad cron or time zone.
+	// ReasonScheduleInvalid is the Event and Ready condition reason of a
+	// cron or time zone the API's patterns let through but the parser
+	// refuses (61 * * * *, Europe/Berln).
 	ReasonScheduleInvalid = "ScheduleInvalid"
 )
