@@ -34,7 +34,9 @@ gitea_pid() {
 	pid=$(<"$GITEA_PID")
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
 	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-	[[ ${exe% (deleted)} == "$GITEA_BIN" ]] || return 1
+	# /proc/PID/exe is the resolved path: bin/gitea may be a symlink (to a
+	# shared cache), so compare with the resolved binary.
+	[[ ${exe% (deleted)} == "$(readlink -f "$GITEA_BIN")" ]] || return 1
 	printf '%s\n' "$pid"
 }
 
