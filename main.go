@@ -69,26 +69,22 @@ type options struct {
 	webhookBurst            int
 	pprofAddr               string
 	webhook                 webhookserver.Options
+	maxConcurrentPolls      int
+	// testPollInterval, when positive, replaces every template's
+	// poll.interval (the hidden --test-poll-interval: the API's 1m
+	// minimum stays for users).
+	testPollInterval time.Duration
 }
+
+// testOnlyFlags are left out of --help: they exist for the test suites.
+var testOnlyFlags = map[string]bool{"test-poll-interval": true}
 
 func main() {
 	var opts options
-	flag.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint (\"0\" disables it).")
-	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
-	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles (the webhook server runs on every replica).")
-	flag.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the pod's own namespace; required out of cluster).")
-	flag.IntVar(&opts.maxConcurrentReconciles, "max-concurrent-reconciles", 16, "HookRuns reconciled in parallel.")
-	flag.Float64Var(&opts.qps, "kube-api-qps", 200, "Client-side rate limit towards the API server (queries per second).")
-	flag.IntVar(&opts.burst, "kube-api-burst", 400, "Client-side burst towards the API server.")
-	flag.Float64Var(&opts.webhookQPS, "webhook-kube-api-qps", -1, "Client-side rate limit of the webhook server's HookRun creates (queries per second); 0 or negative: none, the API server's priority and fairness protects it.")
-	flag.IntVar(&opts.webhookBurst, "webhook-kube-api-burst", 0, "Client-side burst of the webhook server's HookRun creates, with a positive --webhook-kube-api-qps (0: twice the QPS).")
-	flag.StringVar(&opts.pprofAddr, "pprof-bind-address", "", "Address of the Go profiler's /debug/pprof endpoints (empty: disabled). For debugging only: it is unauthenticated.")
-	flag.StringVar(&opts.webhook.BindAddress, "webhook-bind-address", webhookserver.DefaultBindAddress, "Address of the webhook listener (POST /hooks/{namespace}/{template}).")
-	flag.StringVar(&opts.webhook.CertDir, "webhook-cert-dir", "", "Folder with tls.crt and tls.key: serve the webhook over HTTPS (reloaded on change).")
-	flag.Int64Var(&opts.webhook.MaxBodyBytes, "webhook-max-body-bytes", webhookserver.DefaultMaxBodyBytes, "Largest accepted delivery body; larger ones get 413.")
-	flag.DurationVar(&opts.webhook.SignatureTolerance, "webhook-signature-tolerance", webhookserver.DefaultTolerance, "Default Standard Webhooks timestamp tolerance (a template's own setting wins).")
+	bindFlags(flag.CommandLine, &opts)
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
+	flag.Usage = usageOf(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
@@ -98,9 +94,57 @@ func main() {
 	}
 }
 
+// bindFlags defines the manager's flags on fs (tests parse them too).
+func bindFlags(fs *flag.FlagSet, opts *options) {
+	fs.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint (\"0\" disables it).")
+	fs.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
+	fs.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles (the webhook server runs on every replica).")
+	fs.StringVar(&opts.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the pod's own namespace; required out of cluster).")
+	fs.IntVar(&opts.maxConcurrentReconciles, "max-concurrent-reconciles", 16, "HookRuns reconciled in parallel.")
+	fs.Float64Var(&opts.qps, "kube-api-qps", 200, "Client-side rate limit towards the API server (queries per second).")
+	fs.IntVar(&opts.burst, "kube-api-burst", 400, "Client-side burst towards the API server.")
+	fs.Float64Var(&opts.webhookQPS, "webhook-kube-api-qps", -1, "Client-side rate limit of the webhook server's HookRun creates (queries per second); 0 or negative: none, the API server's priority and fairness protects it.")
+	fs.IntVar(&opts.webhookBurst, "webhook-kube-api-burst", 0, "Client-side burst of the webhook server's HookRun creates, with a positive --webhook-kube-api-qps (0: twice the QPS).")
+	fs.StringVar(&opts.pprofAddr, "pprof-bind-address", "", "Address of the Go profiler's /debug/pprof endpoints (empty: disabled). For debugging only: it is unauthenticated.")
+	fs.StringVar(&opts.webhook.BindAddress, "webhook-bind-address", webhookserver.DefaultBindAddress, "Address of the webhook listener (POST /hooks/{namespace}/{template}).")
+	fs.StringVar(&opts.webhook.CertDir, "webhook-cert-dir", "", "Folder with tls.crt and tls.key: serve the webhook over HTTPS (reloaded on change).")
+	fs.Int64Var(&opts.webhook.MaxBodyBytes, "webhook-max-body-bytes", webhookserver.DefaultMaxBodyBytes, "Largest accepted delivery body; larger ones get 413.")
+	fs.DurationVar(&opts.webhook.SignatureTolerance, "webhook-signature-tolerance", webhookserver.DefaultTolerance, "Default Standard Webhooks timestamp tolerance (a template's own setting wins).")
+	fs.IntVar(&opts.maxConcurrentPolls, "max-concurrent-polls", controllers.DefaultMaxConcurrentPolls, "Templates whose remote is listed (or whose schedule is run) in parallel.")
+	fs.DurationVar(&opts.testPollInterval, "test-poll-interval", 0, "TEST ONLY: replaces every template's spec.poll.interval (whose API minimum is 1m) so that tests see a listing within seconds. Never set it in production.")
+}
+
+// usageOf is fs's usage without the test-only flags.
+func usageOf(fs *flag.FlagSet) func() {
+	return func() {
+		visible := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+		visible.SetOutput(fs.Output())
+		fs.VisitAll(func(f *flag.Flag) {
+			if !testOnlyFlags[f.Name] {
+				visible.Var(f.Value, f.Name, f.Usage)
+			}
+		})
+		_, _ = fmt.Fprintf(visible.Output(), "Usage of %s:\n", fs.Name())
+		visible.PrintDefaults()
+	}
+}
+
 func run(opts options) error {
 	log := ctrl.Log.WithName("setup")
-	cfg := ctrl.GetConfigOrDie()
+	ctx := ctrl.SetupSignalHandler()
+	mgr, err := newManager(ctx, ctrl.GetConfigOrDie(), opts)
+	if err != nil {
+		return err
+	}
+	log.Info("starting manager", "webhook", opts.webhook.BindAddress, "leaderElection", opts.leaderElect)
+	return mgr.Start(ctx)
+}
+
+// newManager wires the manager: reconcilers, poller, webhook server and
+// probes. ctx is the process's lifetime (readiness turns off when it ends).
+func newManager(ctx context.Context, cfg *rest.Config, opts options) (ctrl.Manager, error) {
+	log := ctrl.Log.WithName("setup")
+	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = float32(opts.qps), opts.burst
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -118,10 +162,10 @@ func run(opts options) error {
 		Cache:                         controllers.CacheOptions(),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := controllers.SetupIndexes(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	if err := (&controllers.HookRunReconciler{
 		Client:                  mgr.GetClient(),
@@ -130,7 +174,7 @@ func run(opts options) error {
 		Recorder:                mgr.GetEventRecorder("hookrun"),
 		MaxConcurrentReconciles: opts.maxConcurrentReconciles,
 	}).SetupWithManager(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	// The reporter shows each run's state on its commit (spec.report): a
 	// controller of its own, leader only, off the run's path.
@@ -139,27 +183,32 @@ func run(opts options) error {
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  mgr.GetEventRecorder("hookrun"),
 	}).SetupWithManager(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	if err := (&controllers.HookTemplateReconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("hookrun"),
 	}).SetupWithManager(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	// The poller lists spec.poll remotes and makes spec.schedule runs; like
 	// every reconciler it runs on the leader only.
+	if opts.testPollInterval > 0 {
+		log.Info("TEST ONLY: every template's poll.interval is replaced", "interval", opts.testPollInterval)
+	}
 	if err := (&controllers.PollReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("hookrun"),
+		Client:                  mgr.GetClient(),
+		Recorder:                mgr.GetEventRecorder("hookrun"),
+		Interval:                opts.testPollInterval,
+		MaxConcurrentReconciles: opts.maxConcurrentPolls,
 	}).SetupWithManager(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	if err := (&controllers.HookSourceReconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("hookrun"),
 	}).SetupWithManager(mgr); err != nil {
-		return err
+		return nil, err
 	}
 	// The webhook server creates HookRuns with a client of its own: its own
 	// client-side rate limit (none by default), so that reconcilers working
@@ -167,7 +216,7 @@ func run(opts options) error {
 	// tokens, and ingestion is not capped below what the API server absorbs.
 	webhookWriter, err := webhookserver.NewCreator(webhookConfig(cfg, opts.webhookQPS, opts.webhookBurst), mgr.GetScheme())
 	if err != nil {
-		return fmt.Errorf("webhook server client: %w", err)
+		return nil, fmt.Errorf("webhook server client: %w", err)
 	}
 	// A delivery whose payload may not list every changed file is completed
 	// from the git host's compare API with the template's report
@@ -176,23 +225,21 @@ func run(opts options) error {
 	opts.webhook.ChangedFiles = &controllers.HostChangedFiles{Reader: mgr.GetClient()}
 	webhook := webhookserver.New(mgr.GetClient(), webhookWriter, mgr.GetScheme(), opts.webhook)
 	if err := mgr.Add(webhook); err != nil {
-		return err
+		return nil, err
 	}
-	ctx := ctrl.SetupSignalHandler()
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return err
+		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("cache-synced", cacheSynced(mgr.GetCache())); err != nil {
-		return err
+		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("webhook-listening", webhookListening(webhook, opts.webhook.BindAddress)); err != nil {
-		return err
+		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("not-stopping", notStopping(ctx)); err != nil {
-		return err
+		return nil, err
 	}
-	log.Info("starting manager", "webhook", opts.webhook.BindAddress, "leaderElection", opts.leaderElect)
-	return mgr.Start(ctx)
+	return mgr, nil
 }
 
 // webhookConfig is cfg with the webhook server's own client-side rate limit:

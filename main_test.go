@@ -17,7 +17,10 @@ limitations under the License.
 package main
 
 import (
+	"bytes"
+	"flag"
 	"net"
+	"strings"
 	"testing"
 
 	"k8s.io/client-go/rest"
@@ -75,5 +78,28 @@ func TestWebhookListening(t *testing.T) {
 				t.Errorf("ready = %v (%v), want %v", err == nil, err, tc.wantReady)
 			}
 		})
+	}
+}
+
+// TestHelpHidesTestOnlyFlags: --help lists the manager's flags but not
+// --test-poll-interval, which still parses.
+func TestHelpHidesTestOnlyFlags(t *testing.T) {
+	var opts options
+	fs := flag.NewFlagSet("hookrun", flag.ContinueOnError)
+	bindFlags(fs, &opts)
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	usageOf(fs)()
+	help := out.String()
+	for _, want := range []string{"-max-concurrent-polls", "-webhook-bind-address", "-leader-elect"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("--help does not list %s:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "test-poll-interval") {
+		t.Errorf("--help lists the test-only flag:\n%s", help)
+	}
+	if err := fs.Parse([]string{"--test-poll-interval=3s"}); err != nil || opts.testPollInterval.String() != "3s" {
+		t.Errorf("--test-poll-interval=3s: %v, %v", err, opts.testPollInterval)
 	}
 }

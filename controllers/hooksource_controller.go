@@ -129,10 +129,14 @@ func sourceOfTemplate(_ context.Context, obj client.Object) []reconcile.Request 
 }
 
 // webhookPathOf is where a template's deliveries are POSTed: its own path,
-// or its HookSource's.
+// or its HookSource's; empty for a template that takes no webhooks (poll
+// or schedule only), whose own path answers 404.
 func webhookPathOf(tmpl *hooksv1alpha1.HookTemplate) string {
 	if ref := tmpl.Spec.Source.SourceRef; ref != nil {
 		return webhookserver.SourcePath(tmpl.Namespace, ref.Name)
+	}
+	if !webhookserver.TakesWebhooks(tmpl) {
+		return ""
 	}
 	return webhookserver.PathPrefix + tmpl.Namespace + "/" + tmpl.Name
 }

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"os"
 	"slices"
@@ -44,6 +45,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -51,11 +53,22 @@ import (
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 	"github.com/hookrun/hookrun/internal/delivery"
+	"github.com/hookrun/hookrun/internal/schedule"
 	"github.com/hookrun/hookrun/webhookserver"
 )
 
 // DefaultListTimeout bounds one listing of a remote's refs.
 const DefaultListTimeout = 30 * time.Second
+
+// DefaultMaxConcurrentPolls is how many templates are listed (or
+// scheduled) at once when PollReconciler.MaxConcurrentReconciles is unset.
+const DefaultMaxConcurrentPolls = 4
+
+// maxBackoff bounds the wait after repeated failed listings: at most ten
+// intervals and at most an hour, but never less than one interval.
+func maxBackoff(interval time.Duration) time.Duration {
+	return max(interval, min(10*interval, time.Hour))
+}
 
 // maxPolledRefs is the most refs status.poll.refs holds (its MaxItems).
 const maxPolledRefs = 1024
@@ -67,6 +80,16 @@ type RefLister func(ctx context.Context, remoteURL string, auth transport.AuthMe
 // interval and creates the push runs no webhook delivered, and makes the
 // runs of spec.schedule. It runs on the leader only, requeues itself after
 // the next listing or tick is due, and writes status once per reconcile.
+//
+// The issue sketched one goroutine per template with jitter and a bounded
+// worker pool overall. This is that, built from a controller instead of
+// hand-made goroutines, on purpose: the work queue holds one timer per
+// template (RequeueAfter) and never two, its MaxConcurrentReconciles
+// workers are the bounded pool (a slow remote holds one worker for at
+// most ListTimeout), and leader election, restarts and a re-list on a spec
+// change come with it. The jitter is a fixed per-template share of the
+// interval (pollJitter) taken off each wait, so templates created together
+// drift apart instead of listing in lockstep.
 type PollReconciler struct {
 	ctrlclient.Client
 	Recorder events.EventRecorder
@@ -77,8 +100,12 @@ type PollReconciler struct {
 	// ListTimeout bounds one listing (default DefaultListTimeout).
 	ListTimeout time.Duration
 	// Interval, when positive, replaces every template's poll.interval
-	// (tests only: the API's minimum is 1m).
+	// (tests only, the manager's hidden --test-poll-interval: the API's
+	// minimum is 1m).
 	Interval time.Duration
+	// MaxConcurrentReconciles bounds the templates listed or scheduled at
+	// once (default DefaultMaxConcurrentPolls).
+	MaxConcurrentReconciles int
 }
 
 // +kubebuilder:rbac:groups=hooks.hookrun.dev,resources=hooktemplates,verbs=get;list;watch
@@ -91,9 +118,14 @@ type PollReconciler struct {
 // the generation, so they do not trigger it again; its timers are
 // RequeueAfter.
 func (r *PollReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	workers := r.MaxConcurrentReconciles
+	if workers <= 0 {
+		workers = DefaultMaxConcurrentPolls
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("hookpoll").
 		For(&hooksv1alpha1.HookTemplate{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
 }
 
@@ -157,15 +189,41 @@ func (r *PollReconciler) interval(tmpl *hooksv1alpha1.HookTemplate) time.Duratio
 	return time.Minute
 }
 
-// poll lists the remote when a listing is due, creates a push run for each
+// pollDelay is how long after a listing the next one is due: one
+// interval after a success; after n failures in a row interval ×
+// 2^(n-1), at most maxBackoff; less the template's jitter.
+func pollDelay(interval time.Duration, failures int32, uid types.UID) time.Duration {
+	d := interval
+	for i := int32(1); i < failures && d < maxBackoff(interval); i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff(interval)) - pollJitter(uid, interval)
+}
+
+// pollJitter is a template's fixed share of its interval, in [0,
+// interval/10): a hash of its UID. Taken off every wait, it spreads the
+// listings of templates created (or restarted) together; taken off, not
+// added, so that a push is still seen within one interval.
+func pollJitter(uid types.UID, interval time.Duration) time.Duration {
+	span := uint64(interval / 10)
+	if span == 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(uid))
+	return time.Duration(h.Sum64() % span)
+}
+
+// poll lists the remote when a listing is due (pollDelay after the last
+// one, or at once when the spec changed since), creates a push run for each
 // allowed ref that moved since the last listing and records the listing in
 // status.poll. It returns when the next listing is due and the refs listed
 // (nil when none was due or the listing failed).
 func (r *PollReconciler) poll(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, now time.Time) (time.Duration, map[string]string, error) {
 	interval := r.interval(tmpl)
 	st := tmpl.Status.Poll
-	if st != nil && st.Time != nil && st.Error == "" {
-		if due := st.Time.Add(interval); now.Before(due) {
+	if st != nil && st.Time != nil && st.ObservedGeneration == tmpl.Generation {
+		if due := st.Time.Add(pollDelay(interval, st.ConsecutiveFailures, tmpl.UID)); now.Before(due) {
 			return due.Sub(now), nil, nil
 		}
 	}
@@ -175,13 +233,20 @@ func (r *PollReconciler) poll(ctx context.Context, tmpl *hooksv1alpha1.HookTempl
 	}
 	stamp := metav1.NewTime(now.UTC().Truncate(time.Second))
 	st.Time = &stamp
+	st.ObservedGeneration = tmpl.Generation
+	// failed records a failed listing; no hot loop: the next try backs off.
+	failed := func(msg string) (time.Duration, map[string]string, error) {
+		st.Error = msg
+		st.ConsecutiveFailures++
+		wait := pollDelay(interval, st.ConsecutiveFailures, tmpl.UID)
+		r.Recorder.Eventf(tmpl, nil, corev1.EventTypeWarning, hooksv1alpha1.ReasonPollFailed, "Poll",
+			"%s (failure %d in a row; next try in %s)", msg, st.ConsecutiveFailures, wait.Round(time.Second))
+		logf.FromContext(ctx).Info("poll failed", "error", msg, "failures", st.ConsecutiveFailures, "retryAfter", wait)
+		return wait, nil, nil
+	}
 	all, err := r.list(ctx, tmpl)
 	if err != nil {
-		st.Error = err.Error()
-		r.Recorder.Eventf(tmpl, nil, corev1.EventTypeWarning, hooksv1alpha1.ReasonPollFailed, "Poll", "%s", st.Error)
-		logf.FromContext(ctx).Info("poll failed", "error", st.Error)
-		// No hot loop: the next try is one interval later.
-		return interval, nil, nil
+		return failed(err.Error())
 	}
 	refs := map[string]string{}
 	for ref, sha := range all {
@@ -192,12 +257,14 @@ func (r *PollReconciler) poll(ctx context.Context, tmpl *hooksv1alpha1.HookTempl
 	if len(refs) > maxPolledRefs {
 		// status.poll.refs holds at most maxPolledRefs: say so rather than
 		// fail every status write.
-		st.Error = fmt.Sprintf("%d refs of %s match match.refs, more than %d: narrow match.refs", len(refs), redactURL(tmpl.Spec.Poll.URL), maxPolledRefs)
-		r.Recorder.Eventf(tmpl, nil, corev1.EventTypeWarning, hooksv1alpha1.ReasonPollFailed, "Poll", "%s", st.Error)
-		return interval, nil, nil
+		return failed(fmt.Sprintf("%d refs of %s match match.refs, more than %d: narrow match.refs", len(refs), redactURL(tmpl.Spec.Poll.URL), maxPolledRefs))
 	}
 	st.Error = ""
+	st.ConsecutiveFailures = 0
 
+	// Never listed successfully: record only. An empty list is a listing
+	// that found nothing (status.poll.refs is kept when empty), so a ref
+	// that appears later runs as a push from the all-zero sha.
 	first := st.Refs == nil
 	seen := map[string]string{}
 	for _, p := range st.Refs {
@@ -229,7 +296,7 @@ func (r *PollReconciler) poll(ctx context.Context, tmpl *hooksv1alpha1.HookTempl
 	for _, ref := range sortedKeys(keep) {
 		st.Refs = append(st.Refs, hooksv1alpha1.PolledRef{Ref: ref, SHA: keep[ref]})
 	}
-	return interval, all, errors.Join(errs...)
+	return pollDelay(interval, 0, tmpl.UID), all, errors.Join(errs...)
 }
 
 // createPush creates the run of a push the poller saw. AlreadyExists means a
@@ -289,7 +356,7 @@ func (r *PollReconciler) createRun(ctx context.Context, tmpl *hooksv1alpha1.Hook
 // listing of poll.url (nil: list it when the sha is needed).
 func (r *PollReconciler) schedule(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, now time.Time, listed map[string]string) (time.Duration, error) {
 	spec := tmpl.Spec.Schedule
-	sched, err := parseSchedule(spec)
+	sched, err := schedule.Parse(spec)
 	if err != nil {
 		r.Recorder.Eventf(tmpl, nil, corev1.EventTypeWarning, hooksv1alpha1.ReasonScheduleInvalid, "Schedule", "%s", err.Error())
 		// A configuration error: no retry until the template changes.

@@ -22,17 +22,16 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
@@ -45,88 +44,9 @@ import (
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
 	"github.com/hookrun/hookrun/internal/delivery"
+	"github.com/hookrun/hookrun/internal/gittest"
 	"github.com/hookrun/hookrun/webhookserver"
 )
-
-// gitRemote is a bare repository served by `git daemon` on 127.0.0.1, and
-// a working copy that pushes to it.
-type gitRemote struct {
-	t    *testing.T
-	bare string
-	work string
-	url  string
-	n    int
-}
-
-func newGitRemote(t *testing.T) *gitRemote {
-	t.Helper()
-	root := t.TempDir()
-	r := &gitRemote{t: t, bare: filepath.Join(root, "git", "site.git"), work: filepath.Join(root, "work")}
-	for _, dir := range []string{r.bare, r.work} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r.git(r.bare, "init", "--bare", "--initial-branch=main")
-	r.git(r.work, "init", "--initial-branch=main")
-	r.commit("main")
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	base := filepath.Join(root, "git")
-	cmd := exec.Command("git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
-		fmt.Sprintf("--port=%d", port), "--base-path="+base, base)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("git daemon: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	r.url = fmt.Sprintf("git://127.0.0.1:%d/site.git", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err := ListRemoteRefs(ctx, r.url, nil)
-		cancel()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("git daemon does not serve %s: %v", r.url, err)
-		}
-		time.Sleep(50 * time.Millisecond) // polling the daemon's start-up, with a deadline
-	}
-	return r
-}
-
-func (r *gitRemote) git(dir string, args ...string) string {
-	r.t.Helper()
-	cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@hookrun.invalid"}, args...)...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		r.t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// commit makes a commit on branch and pushes it; it returns its sha.
-func (r *gitRemote) commit(branch string) string {
-	r.t.Helper()
-	r.n++
-	if r.n > 1 {
-		r.git(r.work, "checkout", "-q", "-B", branch)
-	}
-	if err := os.WriteFile(filepath.Join(r.work, "f.txt"), []byte(fmt.Sprintf("%d\n", r.n)), 0o644); err != nil {
-		r.t.Fatal(err)
-	}
-	r.git(r.work, "add", ".")
-	r.git(r.work, "commit", "-q", "-m", fmt.Sprintf("change %d", r.n))
-	r.git(r.work, "push", "-q", "-f", r.bare, branch)
-	return r.git(r.work, "rev-parse", "HEAD")
-}
 
 // fakeClock is a settable clock.
 type fakeClock struct{ t time.Time }
@@ -225,15 +145,16 @@ func TestPollRunsEachPushOnce(t *testing.T) {
 	needEnvtest(t)
 	ctx := context.Background()
 	ns := newNamespace(t)
-	remote := newGitRemote(t)
-	tmpl := pollTemplate(t, ns, "site", remote.url, "refs/heads/main")
+	remote := gittest.New(t)
+	tmpl := pollTemplate(t, ns, "site", remote.URL, "refs/heads/main")
 	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
 	poller, _ := newPoller(clock)
 
-	first := remote.git(remote.work, "rev-parse", "HEAD")
+	first := remote.Git(remote.Work, "rev-parse", "HEAD")
+	jitter := pollJitter(tmpl.UID, time.Minute)
 	res := reconcileTemplate(t, poller, tmpl)
-	if res.RequeueAfter != time.Minute {
-		t.Errorf("requeue after the first listing = %v, want the interval 1m", res.RequeueAfter)
+	if res.RequeueAfter != time.Minute-jitter {
+		t.Errorf("requeue after the first listing = %v, want the interval 1m less the jitter %v", res.RequeueAfter, jitter)
 	}
 	if runs := runsOf(t, ns); len(runs) != 0 {
 		t.Fatalf("the first listing made runs %v; it only records", runNames(runs))
@@ -246,17 +167,17 @@ func TestPollRunsEachPushOnce(t *testing.T) {
 		t.Errorf("status.poll.refs (-want +got):\n%s", diff)
 	}
 
-	second := remote.commit("main")
-	remote.commit("other") // match.refs does not allow it
-	remote.git(remote.work, "checkout", "-q", "main")
+	second := remote.Commit("main")
+	remote.Commit("other") // match.refs does not allow it
+	remote.Git(remote.Work, "checkout", "-q", "main")
 
 	clock.advance(30 * time.Second)
 	res = reconcileTemplate(t, poller, tmpl)
 	if runs := runsOf(t, ns); len(runs) != 0 {
 		t.Fatalf("a listing before the interval was up made runs %v", runNames(runs))
 	}
-	if res.RequeueAfter != 30*time.Second {
-		t.Errorf("requeue before the interval is up = %v, want 30s", res.RequeueAfter)
+	if res.RequeueAfter != 30*time.Second-jitter {
+		t.Errorf("requeue before the interval is up = %v, want 30s less the jitter %v", res.RequeueAfter, jitter)
 	}
 
 	clock.advance(30 * time.Second)
@@ -272,7 +193,7 @@ func TestPollRunsEachPushOnce(t *testing.T) {
 	want := hooksv1alpha1.Delivery{
 		ID: "poll/refs/heads/main/" + second, Provider: hooksv1alpha1.ProviderGitHub, Event: "push",
 		Repository: "site", Ref: "refs/heads/main", SHA: second, Before: first,
-		Sender: "hookrun-poll", CloneURL: remote.url,
+		Sender: "hookrun-poll", CloneURL: remote.URL,
 	}
 	if diff := cmp.Diff(want, runs[0].Spec.Delivery, cmpopts.IgnoreFields(hooksv1alpha1.Delivery{}, "ReceivedAt")); diff != "" {
 		t.Errorf("poll delivery (-want +got):\n%s", diff)
@@ -290,7 +211,7 @@ func TestPollRunsEachPushOnce(t *testing.T) {
 
 	// Webhook first, then the poll: one run.
 	srv := webhookserver.New(k8sClient, k8sClient, k8sClient.Scheme(), webhookserver.Options{})
-	third := remote.commit("main")
+	third := remote.Commit("main")
 	if code := deliverGitHubPush(t, srv, tmpl, "gh-1", "refs/heads/main", second, third); code != http.StatusAccepted {
 		t.Fatalf("webhook delivery answered %d, want 202", code)
 	}
@@ -309,7 +230,7 @@ func TestPollRunsEachPushOnce(t *testing.T) {
 	}
 
 	// Poll first, then the webhook: one run, the webhook answers 200.
-	fourth := remote.commit("main")
+	fourth := remote.Commit("main")
 	clock.advance(time.Minute)
 	reconcileTemplate(t, poller, tmpl)
 	if code := deliverGitHubPush(t, srv, tmpl, "gh-2", "refs/heads/main", third, fourth); code != http.StatusOK {
@@ -325,8 +246,10 @@ func TestPollRunsEachPushOnce(t *testing.T) {
 }
 
 // TestPollErrorIsRecordedWithoutSecrets: an unreachable remote sets
-// status.poll.error and an Event, makes no run, waits an interval, and
-// neither holds the credentials.
+// status.poll.error and an Event, makes no run, and neither holds the
+// credentials; the next tries back off (1, 2, 4, 8, then 10 intervals, less
+// the template's jitter), a reconcile before the next try is due lists
+// nothing, and a spec change is listed at once.
 func TestPollErrorIsRecordedWithoutSecrets(t *testing.T) {
 	needEnvtest(t)
 	ctx := context.Background()
@@ -352,41 +275,189 @@ func TestPollErrorIsRecordedWithoutSecrets(t *testing.T) {
 	}
 	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
 	poller, rec := newPoller(clock)
-	res := reconcileTemplate(t, poller, tmpl)
-	if res.RequeueAfter != time.Minute {
-		t.Errorf("requeue after a failed listing = %v, want one interval (no hot loop)", res.RequeueAfter)
-	}
-	st := getTemplate(t, tmpl).Status.Poll
-	if st == nil || st.Error == "" {
-		t.Fatalf("status.poll = %+v, want an error", st)
-	}
-	if strings.Contains(st.Error, password) {
-		t.Errorf("status.poll.error holds the password: %s", st.Error)
-	}
-	if !strings.Contains(st.Error, "list refs of http://127.0.0.1") {
-		t.Errorf("status.poll.error = %q, want it to say which remote failed", st.Error)
-	}
-	select {
-	case ev := <-rec.Events:
-		if !strings.Contains(ev, hooksv1alpha1.ReasonPollFailed) || strings.Contains(ev, password) {
-			t.Errorf("event = %q", ev)
+	jitter := pollJitter(tmpl.UID, time.Minute)
+	for i, backoff := range []time.Duration{1, 2, 4, 8, 10, 10} {
+		failures := int32(i + 1)
+		want := backoff*time.Minute - jitter
+		res := reconcileTemplate(t, poller, tmpl)
+		if res.RequeueAfter != want {
+			t.Errorf("failure %d: requeue after %v, want %v (back-off less the jitter)", failures, res.RequeueAfter, want)
 		}
-	default:
-		t.Errorf("no Event for the failed listing")
+		st := getTemplate(t, tmpl).Status.Poll
+		if st == nil || st.Error == "" || st.ConsecutiveFailures != failures {
+			t.Fatalf("failure %d: status.poll = %+v, want an error and consecutiveFailures %d", failures, st, failures)
+		}
+		if strings.Contains(st.Error, password) {
+			t.Errorf("status.poll.error holds the password: %s", st.Error)
+		}
+		if !strings.Contains(st.Error, "list refs of http://127.0.0.1") {
+			t.Errorf("status.poll.error = %q, want it to say which remote failed", st.Error)
+		}
+		select {
+		case ev := <-rec.Events:
+			if !strings.Contains(ev, hooksv1alpha1.ReasonPollFailed) || strings.Contains(ev, password) ||
+				!strings.Contains(ev, fmt.Sprintf("failure %d in a row", failures)) {
+				t.Errorf("event = %q", ev)
+			}
+		default:
+			t.Errorf("failure %d: no Event", failures)
+		}
+		// Just before the next try is due (the listing's time, to the
+		// second, plus the wait): no listing, no Event, the remaining time
+		// is the requeue.
+		due := st.Time.Add(want)
+		clock.t = due.Add(-time.Second)
+		if res := reconcileTemplate(t, poller, tmpl); res.RequeueAfter != time.Second {
+			t.Errorf("failure %d: a reconcile before the next try requeues after %v, want 1s", failures, res.RequeueAfter)
+		}
+		if got := getTemplate(t, tmpl).Status.Poll; !got.Time.Equal(st.Time) || got.ConsecutiveFailures != failures {
+			t.Errorf("failure %d: a reconcile before the next try listed: %+v", failures, got)
+		}
+		if len(rec.Events) != 0 {
+			t.Errorf("failure %d: a reconcile before the next try recorded %q", failures, <-rec.Events)
+		}
+		clock.t = due
 	}
 	if runs := runsOf(t, ns); len(runs) != 0 {
-		t.Errorf("a failed listing made runs %v", runNames(runs))
+		t.Errorf("failed listings made runs %v", runNames(runs))
 	}
 
-	// A missing credentials Secret is a clear error too.
+	// A changed spec is listed at once, whatever the back-off; a missing
+	// credentials Secret is a clear error too.
 	tmpl = getTemplate(t, tmpl)
 	tmpl.Spec.Poll.CredentialsRef.Name = "nope"
 	if err := k8sClient.Update(ctx, tmpl); err != nil {
 		t.Fatal(err)
 	}
 	reconcileTemplate(t, poller, tmpl)
-	if got := getTemplate(t, tmpl).Status.Poll.Error; got != `poll.credentialsRef: Secret "nope" not found` {
-		t.Errorf("status.poll.error = %q", got)
+	if got := getTemplate(t, tmpl).Status.Poll; got.Error != `poll.credentialsRef: Secret "nope" not found` || got.ConsecutiveFailures != 7 {
+		t.Errorf("status.poll = %+v, want the missing Secret as the 7th failure", got)
+	}
+}
+
+// TestPollFailuresResetOnSuccess: after failed listings the next success
+// resets consecutiveFailures and the error, and the wait is one interval
+// again; the first successful listing still only records.
+func TestPollFailuresResetOnSuccess(t *testing.T) {
+	needEnvtest(t)
+	ns := newNamespace(t)
+	remote := gittest.New(t)
+	tmpl := pollTemplate(t, ns, "flaky", remote.URL, "refs/heads/main")
+	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
+	poller, _ := newPoller(clock)
+	down := true
+	poller.ListRefs = func(ctx context.Context, url string, auth transport.AuthMethod) (map[string]string, error) {
+		if down {
+			return nil, errors.New("connection refused")
+		}
+		return ListRemoteRefs(ctx, url, auth)
+	}
+	jitter := pollJitter(tmpl.UID, time.Minute)
+	reconcileTemplate(t, poller, tmpl)
+	clock.advance(time.Minute)
+	if res := reconcileTemplate(t, poller, tmpl); res.RequeueAfter != 2*time.Minute-jitter {
+		t.Errorf("requeue after two failures = %v, want 2m less the jitter", res.RequeueAfter)
+	}
+	down = false
+	clock.advance(2 * time.Minute)
+	if res := reconcileTemplate(t, poller, tmpl); res.RequeueAfter != time.Minute-jitter {
+		t.Errorf("requeue after a success = %v, want one interval less the jitter", res.RequeueAfter)
+	}
+	st := getTemplate(t, tmpl).Status.Poll
+	if st.Error != "" || st.ConsecutiveFailures != 0 || len(st.Refs) != 1 {
+		t.Errorf("status.poll after a success = %+v, want no error, no failures, main recorded", st)
+	}
+	if runs := runsOf(t, ns); len(runs) != 0 {
+		t.Errorf("the first successful listing made runs %v; it only records", runNames(runs))
+	}
+}
+
+// TestPollFirstPushToAnEmptyRepositoryRuns: a listing that finds no
+// matching ref is recorded as such (status.poll.refs: []), so the first
+// push after it is a push from the all-zero sha, not another "first
+// listing" that only records.
+func TestPollFirstPushToAnEmptyRepositoryRuns(t *testing.T) {
+	needEnvtest(t)
+	ns := newNamespace(t)
+	remote := gittest.New(t)
+	tmpl := pollTemplate(t, ns, "tags", remote.URL, "refs/tags/v*")
+	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
+	poller, _ := newPoller(clock)
+	reconcileTemplate(t, poller, tmpl)
+	if st := getTemplate(t, tmpl).Status.Poll; st == nil || st.Refs == nil || len(st.Refs) != 0 || st.Error != "" {
+		t.Fatalf("status.poll after a listing with no matching ref = %+v, want refs: []", st)
+	}
+	head := remote.Git(remote.Work, "rev-parse", "HEAD")
+	remote.Git(remote.Work, "tag", "v1.0.0")
+	remote.Git(remote.Work, "push", "-q", remote.Bare, "v1.0.0")
+	clock.advance(time.Minute)
+	reconcileTemplate(t, poller, tmpl)
+	runs := runsOf(t, ns)
+	if len(runs) != 1 {
+		t.Fatalf("runs after the first tag = %v, want one", runNames(runs))
+	}
+	if d := runs[0].Spec.Delivery; d.Ref != "refs/tags/v1.0.0" || d.SHA != head || d.Before != hooksv1alpha1.ZeroSHA {
+		t.Errorf("delivery = %+v, want refs/tags/v1.0.0 at %s from the all-zero sha", d, head)
+	}
+}
+
+func TestPollDelay(t *testing.T) {
+	uid := types.UID("0b6f3c1e-1d1c-4a57-9e9c-3f5f0b0c2a11")
+	tests := []struct {
+		name     string
+		interval time.Duration
+		failures int32
+		want     time.Duration // before the jitter
+	}{
+		{name: "success", interval: 5 * time.Minute, failures: 0, want: 5 * time.Minute},
+		{name: "first failure: one interval", interval: 5 * time.Minute, failures: 1, want: 5 * time.Minute},
+		{name: "second failure: twice", interval: 5 * time.Minute, failures: 2, want: 10 * time.Minute},
+		{name: "fourth failure: eight times", interval: 5 * time.Minute, failures: 4, want: 40 * time.Minute},
+		{name: "capped at ten intervals", interval: 5 * time.Minute, failures: 5, want: 50 * time.Minute},
+		{name: "capped at 1h", interval: 10 * time.Minute, failures: 9, want: time.Hour},
+		{name: "never under one interval", interval: 2 * time.Hour, failures: 3, want: 2 * time.Hour},
+		{name: "many failures do not overflow", interval: time.Minute, failures: 1000, want: 10 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := pollDelay(tt.interval, tt.failures, uid) + pollJitter(uid, tt.interval); got != tt.want {
+				t.Errorf("pollDelay + jitter = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPollJitter: each template's jitter is fixed (a hash of its UID),
+// within [0, interval/10), and templates created together get jitters
+// spread over that range rather than one value.
+func TestPollJitter(t *testing.T) {
+	for _, interval := range []time.Duration{time.Second, time.Minute, 5 * time.Minute, time.Hour} {
+		span := interval / 10
+		lowHalf, seen := 0, map[time.Duration]bool{}
+		const n = 200
+		for i := range n {
+			uid := types.UID(fmt.Sprintf("7c0e4f0a-%04d-4b6e-8d39-5f1c2b7a9e10", i))
+			j := pollJitter(uid, interval)
+			if j < 0 || j >= span {
+				t.Fatalf("interval %v: jitter %v outside [0, %v)", interval, j, span)
+			}
+			if again := pollJitter(uid, interval); again != j {
+				t.Fatalf("interval %v: jitter of one UID changed: %v then %v", interval, j, again)
+			}
+			seen[j] = true
+			if j < span/2 {
+				lowHalf++
+			}
+		}
+		if len(seen) < n*9/10 {
+			t.Errorf("interval %v: %d templates got only %d distinct jitters", interval, n, len(seen))
+		}
+		if lowHalf < n/4 || lowHalf > n*3/4 {
+			t.Errorf("interval %v: %d of %d jitters in the lower half of the range: not spread", interval, lowHalf, n)
+		}
+	}
+	if got := pollJitter("any", 5*time.Nanosecond); got != 0 {
+		t.Errorf("jitter of a tiny interval = %v, want 0", got)
 	}
 }
 
@@ -414,9 +485,9 @@ func TestPollIntervalValidation(t *testing.T) {
 func TestScheduleRunsTheLatestTick(t *testing.T) {
 	needEnvtest(t)
 	ns := newNamespace(t)
-	remote := newGitRemote(t)
-	head := remote.git(remote.work, "rev-parse", "HEAD")
-	tmpl := pollTemplate(t, ns, "nightly", remote.url, "refs/heads/main")
+	remote := gittest.New(t)
+	head := remote.Git(remote.Work, "rev-parse", "HEAD")
+	tmpl := pollTemplate(t, ns, "nightly", remote.URL, "refs/heads/main")
 	tmpl.Spec.Schedule = &hooksv1alpha1.ScheduleSpec{Cron: "*/5 * * * *", TimeZone: "Europe/Berlin", Ref: "refs/heads/main", StartingDeadlineSeconds: ptr.To[int64](120)}
 	if err := k8sClient.Update(context.Background(), tmpl); err != nil {
 		t.Fatal(err)
@@ -433,7 +504,7 @@ func TestScheduleRunsTheLatestTick(t *testing.T) {
 	}
 	want := hooksv1alpha1.Delivery{
 		ID: "schedule/" + firstTick.UTC().Format(time.RFC3339), Provider: hooksv1alpha1.ProviderGitHub, Event: "schedule",
-		Repository: "site", Ref: "refs/heads/main", SHA: head, Sender: "hookrun-schedule", CloneURL: remote.url,
+		Repository: "site", Ref: "refs/heads/main", SHA: head, Sender: "hookrun-schedule", CloneURL: remote.URL,
 	}
 	if diff := cmp.Diff(want, runs[0].Spec.Delivery, cmpopts.IgnoreFields(hooksv1alpha1.Delivery{}, "ReceivedAt")); diff != "" {
 		t.Errorf("schedule delivery (-want +got):\n%s", diff)

@@ -32,11 +32,16 @@ import (
 
 // setReadyCondition shows the webhook server's judgement of a template or a
 // source (webhookserver.CheckTemplate, CheckSource) as its Ready condition;
-// path is where it takes deliveries. The secret's value is never in it.
+// path is where it takes deliveries (empty: it takes no webhooks, and the
+// readiness's message says where its runs come from). The secret's value is
+// never in it.
 func setReadyCondition(conditions *[]metav1.Condition, generation int64, ready webhookserver.Readiness, path string) {
 	status, message := metav1.ConditionFalse, ready.Message
 	if ready.Ready() {
-		status, message = metav1.ConditionTrue, "accepting deliveries at "+path
+		status = metav1.ConditionTrue
+		if path != "" {
+			message = "accepting deliveries at " + path
+		}
 	}
 	meta.SetStatusCondition(conditions, metav1.Condition{
 		Type:               hooksv1alpha1.ConditionReady,

@@ -17,7 +17,6 @@ limitations under the License.
 package controllers
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -32,29 +31,6 @@ const DefaultStartingDeadline = 300 * time.Second
 // maxMissedTicks bounds the walk over missed ticks, as the upstream CronJob
 // controller does: a schedule that missed more than this many is too late.
 const maxMissedTicks = 100
-
-// cronParser reads five-field expressions and descriptors (@hourly, …).
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// parseSchedule parses schedule.cron in schedule.timeZone (UTC when empty).
-func parseSchedule(s *hooksv1alpha1.ScheduleSpec) (cron.Schedule, error) {
-	loc := time.UTC
-	if s.TimeZone != "" {
-		l, err := time.LoadLocation(s.TimeZone)
-		if err != nil {
-			return nil, fmt.Errorf("schedule.timeZone %q is not an IANA time zone", s.TimeZone)
-		}
-		loc = l
-	}
-	sched, err := cronParser.Parse(s.Cron)
-	if err != nil {
-		return nil, fmt.Errorf("schedule.cron %q: %w", s.Cron, err)
-	}
-	if spec, ok := sched.(*cron.SpecSchedule); ok {
-		spec.Location = loc
-	}
-	return sched, nil
-}
 
 // tickDecision is what a schedule asks for now.
 type tickDecision struct {

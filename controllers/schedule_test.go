@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+	"github.com/hookrun/hookrun/internal/schedule"
 )
 
 func mustTime(t *testing.T, s string) time.Time {
@@ -93,7 +94,7 @@ func TestDecideTick(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sched, err := parseSchedule(&hooksv1alpha1.ScheduleSpec{Cron: tt.cron, TimeZone: tt.zone, Ref: "refs/heads/main"})
+			sched, err := schedule.Parse(&hooksv1alpha1.ScheduleSpec{Cron: tt.cron, TimeZone: tt.zone, Ref: "refs/heads/main"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,26 +107,6 @@ func TestDecideTick(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantStr, [3]string{str(got.Run), str(got.Missed), str(got.Next)}); diff != "" {
 				t.Errorf("run, missed, next (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestParseScheduleErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		spec hooksv1alpha1.ScheduleSpec
-		want string
-	}{
-		{name: "bad cron", spec: hooksv1alpha1.ScheduleSpec{Cron: "61 * * * *"}, want: `schedule.cron "61 * * * *"`},
-		{name: "six fields", spec: hooksv1alpha1.ScheduleSpec{Cron: "0 0 3 * * *"}, want: `schedule.cron "0 0 3 * * *"`},
-		{name: "bad zone", spec: hooksv1alpha1.ScheduleSpec{Cron: "@daily", TimeZone: "Mars/Olympus"}, want: `schedule.timeZone "Mars/Olympus" is not an IANA time zone`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseSchedule(&tt.spec)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("parseSchedule = %v, want %q", err, tt.want)
 			}
 		})
 	}

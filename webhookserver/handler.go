@@ -151,9 +151,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) (string, answer)
 	if err != nil {
 		return noProvider, answerOf(err)
 	}
-	if tmpl.Spec.Source.SourceRef != nil {
-		// Its deliveries go to its HookSource's URL (status.webhookPath).
-		log.V(1).Info("template takes deliveries through its source only")
+	if tmpl.Spec.Source.SourceRef != nil || !TakesWebhooks(tmpl) {
+		// Its deliveries go to its HookSource's URL (status.webhookPath),
+		// or it takes none: its runs come from spec.poll and spec.schedule.
+		log.V(1).Info("template takes no deliveries at its own URL")
 		return noProvider, notFound()
 	}
 	return providerLabel(tmpl), s.deliver(ctx, w, r, tmpl, now)

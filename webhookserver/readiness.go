@@ -34,6 +34,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/hookrun/hookrun/api/v1alpha1"
+	"github.com/hookrun/hookrun/internal/schedule"
 )
 
 // Readiness is whether a template can take deliveries. It is judged by one
@@ -46,7 +47,8 @@ type Readiness struct {
 	// deliveries: ReasonSecretNotFound, ReasonSecretKeyMissing,
 	// ReasonInvalidParam, ReasonInvalidMatch, ReasonInvalidTemplate.
 	Reason string
-	// Message says what is wrong (empty when ready). It never holds the
+	// Message says what is wrong; when ready it is empty, or says how a
+	// template that takes no webhooks gets its runs. It never holds the
 	// secret's value.
 	Message string
 	// problem is what a refused delivery's answer names: the kind of
@@ -104,6 +106,8 @@ type compiled struct {
 	params     *CompiledParams
 	// match is the template's match block, its expression compiled.
 	match *matcher
+	// scheduleErr is why spec.schedule cannot be read, if it cannot.
+	scheduleErr error
 }
 
 // compile checks and compiles what a template's spec asks the request path
@@ -134,7 +138,34 @@ func compile(tmpl *v1alpha1.HookTemplate) *compiled {
 		return notReady(v1alpha1.ReasonInvalidParam, "invalid params", err)
 	}
 	c.provider, c.params = p, params
+	if tmpl.Spec.Schedule != nil {
+		// What the API's patterns cannot catch (61 * * * *, an unknown
+		// zone); judged here so that Ready shows it.
+		_, c.scheduleErr = schedule.Parse(tmpl.Spec.Schedule)
+	}
 	return c
+}
+
+// TakesWebhooks is false for a template with neither source.secretRef nor
+// source.sourceRef, which the API only allows with spec.poll or
+// spec.schedule: its runs come from polling and its schedule, its
+// /hooks/ URL answers 404 and its status.webhookPath is empty.
+func TakesWebhooks(tmpl *v1alpha1.HookTemplate) bool {
+	return tmpl.Spec.Source.SourceRef != nil || tmpl.Spec.Source.SecretRef.Name != ""
+}
+
+// withoutWebhooks is the readiness of a template that takes no webhooks:
+// Ready, with nothing the request path could use.
+func withoutWebhooks(tmpl *v1alpha1.HookTemplate) Readiness {
+	var from []string
+	if tmpl.Spec.Poll != nil {
+		from = append(from, "spec.poll")
+	}
+	if tmpl.Spec.Schedule != nil {
+		from = append(from, "spec.schedule")
+	}
+	return Readiness{Reason: v1alpha1.ReasonReady,
+		Message: "takes no webhooks (no source.secretRef): runs come from " + strings.Join(from, " and ")}
 }
 
 // CheckTemplate judges whether a template can take deliveries: its provider,
@@ -155,15 +186,27 @@ func checkTemplate(ctx context.Context, reader client.Reader, tmpl *v1alpha1.Hoo
 	}
 	var r Readiness
 	var err error
-	if ref := tmpl.Spec.Source.SourceRef; ref != nil {
+	switch ref := tmpl.Spec.Source.SourceRef; {
+	case ref != nil:
 		r, err = checkSourceOf(ctx, reader, tmpl.Namespace, ref.Name)
-	} else {
+	case !TakesWebhooks(tmpl):
+		r = withoutWebhooks(tmpl)
+	default:
 		r, err = checkOrigin(ctx, reader, originOfTemplate(tmpl))
 	}
 	if err != nil || !r.Ready() {
 		return r, err
 	}
-	r.prepared.params = c.params
+	if r.prepared != nil {
+		r.prepared.params = c.params
+	}
+	// A schedule that cannot be read makes the template not Ready, but
+	// its webhooks still run: a deploy on push is never refused for a
+	// typo in the nightly schedule.
+	if c.scheduleErr != nil {
+		return Readiness{Reason: v1alpha1.ReasonScheduleInvalid, problem: "invalid schedule",
+			Message: c.scheduleErr.Error(), prepared: r.prepared}, nil
+	}
 	// Missing report credentials make the template not Ready (its condition
 	// says so), but it still takes deliveries: a deploy is never refused
 	// because its status cannot be shown on the commit (the reporter marks
@@ -177,9 +220,12 @@ func checkTemplate(ctx context.Context, reader client.Reader, tmpl *v1alpha1.Hoo
 }
 
 // TakesDeliveries is true when the request path may run the template's
-// deliveries: it is Ready, or only its report credentials are missing.
+// deliveries: it is Ready, or only its report credentials are missing or
+// its schedule is invalid. A template that takes no webhooks
+// (TakesWebhooks) never takes deliveries.
 func (r Readiness) TakesDeliveries() bool {
-	return r.prepared != nil && (r.Ready() || r.Reason == v1alpha1.ReasonReportCredentialsNotFound)
+	return r.prepared != nil && (r.Ready() || r.Reason == v1alpha1.ReasonReportCredentialsNotFound ||
+		r.Reason == v1alpha1.ReasonScheduleInvalid)
 }
 
 // checkSourceOf judges the HookSource a template names, as the template's

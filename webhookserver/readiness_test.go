@@ -63,6 +63,9 @@ func TestCheckTemplate(t *testing.T) {
 		message  string // a part of the message
 		problem  string // what a refused delivery's answer names
 		wantKeys []string
+		// takes: TakesDeliveries although not ready (else: when ready
+		// with keys)
+		takes bool
 	}{{
 		name: "ready: the default key", tmpl: template(nil), secret: secret(map[string]string{"secret": "s3cr3t"}),
 		reason: v1alpha1.ReasonReady, wantKeys: []string{"s3cr3t"},
@@ -106,6 +109,35 @@ func TestCheckTemplate(t *testing.T) {
 		tmpl:   template(func(h *v1alpha1.HookTemplate) { h.Spec.Source.Provider = "svn" }),
 		secret: secret(map[string]string{"secret": "s3cr3t"}),
 		reason: v1alpha1.ReasonInvalidTemplate, message: `"svn"`, problem: "unknown provider",
+	}, {
+		name: "poll only, no secretRef and no Secret: ready, takes no webhooks",
+		tmpl: template(func(h *v1alpha1.HookTemplate) {
+			h.Spec.Source.SecretRef = v1alpha1.SecretKeyRef{}
+			h.Spec.Poll = &v1alpha1.PollSpec{URL: "https://github.com/acme/site.git"}
+		}),
+		reason: v1alpha1.ReasonReady, message: "takes no webhooks (no source.secretRef): runs come from spec.poll",
+	}, {
+		name: "schedule only: ready, takes no webhooks",
+		tmpl: template(func(h *v1alpha1.HookTemplate) {
+			h.Spec.Source.SecretRef = v1alpha1.SecretKeyRef{}
+			h.Spec.Schedule = &v1alpha1.ScheduleSpec{Cron: "@daily", Ref: "refs/heads/main"}
+		}),
+		reason: v1alpha1.ReasonReady, message: "runs come from spec.schedule",
+	}, {
+		name: "a cron the API's pattern lets through: not ready, webhooks still taken",
+		tmpl: template(func(h *v1alpha1.HookTemplate) {
+			h.Spec.Schedule = &v1alpha1.ScheduleSpec{Cron: "61 * * * *", Ref: "refs/heads/main"}
+		}),
+		secret: secret(map[string]string{"secret": "s3cr3t"}),
+		reason: v1alpha1.ReasonScheduleInvalid, message: `schedule.cron "61 * * * *"`, problem: "invalid schedule",
+		wantKeys: []string{"s3cr3t"}, takes: true,
+	}, {
+		name: "an unknown time zone on a poll-only template: not ready",
+		tmpl: template(func(h *v1alpha1.HookTemplate) {
+			h.Spec.Source.SecretRef = v1alpha1.SecretKeyRef{}
+			h.Spec.Schedule = &v1alpha1.ScheduleSpec{Cron: "@daily", TimeZone: "Mars/Olympus", Ref: "refs/heads/main"}
+		}),
+		reason: v1alpha1.ReasonScheduleInvalid, message: `schedule.timeZone "Mars/Olympus" is not an IANA time zone`, problem: "invalid schedule",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,6 +168,9 @@ func TestCheckTemplate(t *testing.T) {
 			}
 			if strings.Join(keys, ",") != strings.Join(tt.wantKeys, ",") {
 				t.Errorf("keys %q, want %q", keys, tt.wantKeys)
+			}
+			if want := tt.takes || (got.Ready() && len(tt.wantKeys) > 0); got.TakesDeliveries() != want {
+				t.Errorf("TakesDeliveries = %v, want %v", got.TakesDeliveries(), want)
 			}
 		})
 	}

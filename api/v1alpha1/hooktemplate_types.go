@@ -81,8 +81,10 @@ type SecretKeyRef struct {
 
 // SourceSpec says who may send deliveries and how they prove it: either
 // provider and secretRef (the template's own URL, /hooks/{namespace}/{name}),
-// or sourceRef (a HookSource's URL, shared with other templates).
-// +kubebuilder:validation:XValidation:rule="has(self.sourceRef) || (has(self.provider) && has(self.secretRef))",message="source needs either provider and secretRef, or sourceRef"
+// or sourceRef (a HookSource's URL, shared with other templates). A
+// template with spec.poll or spec.schedule may give only the provider: it
+// then takes no webhooks at all (HookTemplateSpec's rule).
+// +kubebuilder:validation:XValidation:rule="has(self.sourceRef) || has(self.provider)",message="source needs a provider (with secretRef to take webhooks), or sourceRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.sourceRef) || (!has(self.provider) && !has(self.secretRef))",message="source.sourceRef excludes provider and secretRef: the HookSource has them"
 // +kubebuilder:validation:XValidation:rule="!has(self.sourceRef) || (!has(self.previousSecretKey) && !has(self.allowSHA1))",message="source.sourceRef excludes previousSecretKey and allowSHA1: set them on the HookSource"
 type SourceSpec struct {
@@ -93,7 +95,10 @@ type SourceSpec struct {
 	Provider Provider `json:"provider,omitempty"`
 
 	// SecretRef names the Secret key holding the shared webhook secret.
-	// Required unless sourceRef is set.
+	// Required unless sourceRef is set, or the template has spec.poll or
+	// spec.schedule: without it the template takes no webhooks (its
+	// /hooks/ URL answers 404, status.webhookPath is empty) and its runs
+	// come from polling and its schedule only.
 	// +optional
 	SecretRef SecretKeyRef `json:"secretRef,omitzero"`
 
@@ -358,6 +363,7 @@ type HistorySpec struct {
 }
 
 // HookTemplateSpec is what a delivery may start.
+// +kubebuilder:validation:XValidation:rule="has(self.source.sourceRef) || has(self.source.secretRef) || has(self.poll) || has(self.schedule)",message="source needs either provider and secretRef, or sourceRef (secretRef may only be left out when spec.poll or spec.schedule is set: the template then takes no webhooks)"
 // +kubebuilder:validation:XValidation:rule="!has(self.report) || has(self.report.provider) || (has(self.source) && self.source.provider != 'generic')",message="report.provider is required when source.provider is generic"
 // +kubebuilder:validation:XValidation:rule="!has(self.report) || !has(self.report.githubApp) || has(self.report.provider) || (has(self.source) && self.source.provider == 'github')",message="report.githubApp is for provider github only"
 // +kubebuilder:validation:XValidation:rule="!has(self.report) || has(self.report.provider) || has(self.report.url) || !has(self.source) || self.source.provider != 'gitea'",message="report.url is required for gitea and bitbucket-server"

@@ -59,17 +59,24 @@ type LocalObjectRef struct {
 
 // ScheduleSpec makes one run per cron tick.
 type ScheduleSpec struct {
-	// Cron is a five-field cron expression (minute hour day month weekday)
-	// or a descriptor such as `@hourly`.
+	// Cron is a five-field cron expression (minute hour day-of-month month
+	// day-of-week, e.g. `0 3 * * *`) or one of the descriptors @yearly,
+	// @annually, @monthly, @weekly, @daily, @midnight, @hourly. The API
+	// checks the shape; what a pattern cannot catch (`61 * * * *`) makes
+	// the template Ready=False with reason ScheduleInvalid.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.matches('^ *(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*?/,-]+( +[0-9A-Za-z*?/,-]+){4}) *$')",message="schedule.cron must be five fields separated by spaces (minute hour day-of-month month day-of-week, e.g. '0 3 * * *') or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly; the time zone goes in schedule.timeZone"
 	Cron string `json:"cron"`
 
 	// TimeZone is the IANA time zone the cron expression is read in, e.g.
-	// `Europe/Berlin`. Empty: UTC.
+	// `Europe/Berlin`. Empty: UTC. The API checks the shape; a name the
+	// time zone database does not know makes the template Ready=False with
+	// reason ScheduleInvalid.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self != 'Local' && self.matches('^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$')",message="schedule.timeZone must be an IANA time zone name such as Europe/Berlin, America/New_York or UTC"
 	TimeZone string `json:"timeZone,omitempty"`
 
 	// Ref is the ref a scheduled run deploys (HOOK_REF); its sha is looked
@@ -98,12 +105,27 @@ type PollStatus struct {
 	// +optional
 	Error string `json:"error,omitempty"`
 
-	// Refs the last successful listing found that match.refs allows.
+	// ConsecutiveFailures counts the listings that failed in a row (0 after
+	// a success). The next try waits interval × 2^(failures-1), at most ten
+	// intervals or 1h (never less than one interval).
+	// +optional
+	ConsecutiveFailures int32 `json:"consecutiveFailures,omitempty"`
+
+	// ObservedGeneration is the template generation of the last listing: a
+	// changed spec (a fixed URL, say) is listed at once, not after the
+	// interval or back-off.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Refs the last successful listing found that match.refs allows. Not
+	// omitted when empty: an empty list (a listing that found no matching
+	// ref) is not the absent list of "never listed", so that the first
+	// push to a new repository or ref runs.
 	// +optional
 	// +listType=map
 	// +listMapKey=ref
 	// +kubebuilder:validation:MaxItems=1024
-	Refs []PolledRef `json:"refs,omitempty"`
+	Refs []PolledRef `json:"refs"`
 }
 
 // PolledRef is one ref of a listing.
@@ -138,6 +160,8 @@ const (
 	ReasonPolled = "PushPolled"
 	// ReasonScheduled is the Event reason of a scheduled run.
 	ReasonScheduled = "Scheduled"
-	// ReasonScheduleInvalid is the Event reason of a bad cron or time zone.
+	// ReasonScheduleInvalid is the Event and Ready condition reason of a
+	// cron or time zone the API's patterns let through but the parser
+	// refuses (61 * * * *, Europe/Berln).
 	ReasonScheduleInvalid = "ScheduleInvalid"
 )

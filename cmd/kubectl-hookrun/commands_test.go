@@ -389,6 +389,28 @@ func TestSendRefused(t *testing.T) {
 	}
 }
 
+// TestSendPollOnly: a template that takes no webhooks (no secretRef, it
+// polls) is refused before anything is sent, pointing at trigger.
+func TestSendPollOnly(t *testing.T) {
+	requireEnvtest(t)
+	ns := newNamespace(t)
+	tmpl := &hooksv1alpha1.HookTemplate{
+		ObjectMeta: metav1.ObjectMeta{Name: "polled", Namespace: ns},
+		Spec: hooksv1alpha1.HookTemplateSpec{
+			Source: hooksv1alpha1.SourceSpec{Provider: hooksv1alpha1.ProviderGitHub},
+			Poll:   &hooksv1alpha1.PollSpec{URL: "https://github.com/acme/site.git", Interval: metav1.Duration{Duration: time.Minute}},
+			Run:    hooksv1alpha1.RunSpec{Image: "alpine:3", Shell: "echo deploy"},
+		},
+	}
+	if err := suite.client.Create(context.Background(), tmpl); err != nil {
+		t.Fatalf("create template: %v", err)
+	}
+	res := plugin(t, ns, "send", "polled", "--payload", writePayload(t, "{}"), "--url", suite.hooksURL)
+	if res.code == 0 || !strings.Contains(res.stderr, "takes no webhooks") || !strings.Contains(res.stderr, "kubectl hookrun trigger") {
+		t.Errorf("send to a poll-only template: exit %d, stderr %q: want a refusal pointing at trigger", res.code, res.stderr)
+	}
+}
+
 // TestWhy: why names the field that failed and prints the env.
 func TestWhy(t *testing.T) {
 	requireEnvtest(t)

@@ -105,6 +105,9 @@ func (a *app) send(ctx context.Context, name string, o sendOptions) (*answer, er
 	if err != nil {
 		return nil, err
 	}
+	if !webhookserver.TakesWebhooks(tmpl) {
+		return nil, fmt.Errorf("template %s takes no webhooks (it has no spec.source.secretRef; its runs come from spec.poll and spec.schedule): start a run with kubectl hookrun trigger", name)
+	}
 	if tmpl.Status.WebhookPath == "" {
 		return nil, fmt.Errorf("template %s has no status.webhookPath yet: is the hookrun manager running?", name)
 	}

@@ -59,7 +59,12 @@ func useGitea(t *testing.T) *giteaServer {
 	if !running {
 		start := time.Now()
 		if out, err := exec.Command(filepath.Join(repoRoot, "hack", "gitea", "up")).CombinedOutput(); err != nil {
-			t.Fatalf("hack/gitea/up: %v\n%s", err, tailOf(string(out), 4000))
+			// The cluster's teardown removes .cluster/: show Gitea's own log now.
+			giteaLog, _ := os.ReadFile(filepath.Join(repoRoot, ".cluster", "gitea", "gitea.log"))
+			// A half-started Gitea must not outlive the test (it would also
+			// hold the machine's cluster lock it inherited).
+			_ = exec.Command(filepath.Join(repoRoot, "hack", "gitea", "down")).Run()
+			t.Fatalf("hack/gitea/up: %v\n%s\ngitea.log:\n%s", err, tailOf(string(out), 4000), tailOf(string(giteaLog), 4000))
 		}
 		t.Logf("gitea up in %s", time.Since(start).Round(100*time.Millisecond))
 		t.Cleanup(func() {
