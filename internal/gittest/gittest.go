@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -58,34 +59,46 @@ func New(t testing.TB) *Remote {
 	r.Git(r.Work, "init", "--initial-branch=main")
 	r.Commit("main")
 
+	r.URL = Serve(t, filepath.Join(root, "git"), "site.git")
+	return r
+}
+
+// Serve runs `git daemon` over the bare repositories under base on
+// 127.0.0.1, waits until it serves repo (a folder under base) and returns
+// repo's git:// URL. The
+// daemon runs in a process group of its own that the test's cleanup kills
+// whole: `git daemon` forks git-daemon as a child, and killing only the
+// parent would leave that child serving (and holding every inherited file
+// descriptor, such as a lock the test runner took) after the test.
+func Serve(t testing.TB, base, repo string) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
-	base := filepath.Join(root, "git")
 	cmd := exec.Command("git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
 		fmt.Sprintf("--port=%d", port), "--base-path="+base, base)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("git daemon: %v", err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	r.URL = fmt.Sprintf("git://127.0.0.1:%d/site.git", port)
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+	url := fmt.Sprintf("git://127.0.0.1:%d/%s", port, repo)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := exec.CommandContext(ctx, "git", "ls-remote", r.URL).Run()
+		err := exec.CommandContext(ctx, "git", "ls-remote", url).Run()
 		cancel()
 		if err == nil {
-			break
+			return url
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("git daemon does not serve %s: %v", r.URL, err)
+			t.Fatalf("git daemon does not serve %s: %v", url, err)
 		}
 		time.Sleep(50 * time.Millisecond) // polling the daemon's start-up, with a deadline
 	}
-	return r
 }
 
 // Git runs git in dir and returns its trimmed output; a failure fails the

@@ -36,6 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
+	"github.com/hookrun/hookrun/internal/gittest"
 )
 
 // git runs git in dir and returns its trimmed output.
@@ -53,21 +54,10 @@ func git(t *testing.T, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// gitDaemon serves the folder's bare repositories on 127.0.0.1 (git://).
+// gitDaemon serves the folder's bare repository site.git on 127.0.0.1 (git://).
 func gitDaemon(t *testing.T, base string) string {
 	t.Helper()
-	port := freePort()
-	cmd := exec.Command("git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
-		fmt.Sprintf("--port=%d", port), "--base-path="+base, base)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("git daemon: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	url := fmt.Sprintf("git://127.0.0.1:%d/site.git", port)
-	NewWithT(t).Eventually(func() error {
-		return exec.Command("git", "ls-remote", url).Run()
-	}, 30*time.Second, 100*time.Millisecond).Should(Succeed(), "git daemon serves %s", url)
-	return url
+	return gittest.Serve(t, base, "site.git")
 }
 
 func githubPush(repo, ref, before, after, cloneURL string) []byte {
