@@ -104,7 +104,7 @@ bench-ingestion: test-control-plane ## Ingestion as users run it: the shipped bi
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) HOOKRUN_BENCH_OUT=$(BENCH_OUT) go test ./test/bench/ingestion -run '^$$' -bench '^BenchmarkIngestionBinary$$' -benchtime=1x -timeout 30m
 
 .PHONY: bench-fanout
-bench-fanout: test-control-plane ## Fan-out ingestion: one delivery to a HookSource with 10 matching templates against 10 raw creates (~5 min); then make bench-report.
+bench-fanout: test-control-plane ## Fan-out ingestion: one delivery to a HookSource with 10 matching templates against 10 raw creates (~3-6 min); then make bench-report.
 	mkdir -p $(BENCH_OUT)
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) HOOKRUN_BENCH_OUT=$(BENCH_OUT) go test ./webhookserver -run '^$$' -bench '^BenchmarkIngestionFanOut$$' -benchtime=1x -timeout 30m
 
