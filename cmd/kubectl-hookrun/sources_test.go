@@ -288,22 +288,51 @@ func TestWhyThroughSource(t *testing.T) {
 		t.Errorf("why created runs %v, want none", got)
 	}
 
-	t.Run("a sourceRef to a missing HookSource", func(t *testing.T) {
-		tmpl := &hooksv1alpha1.HookTemplate{
-			ObjectMeta: metav1.ObjectMeta{Name: "orphan", Namespace: ns},
-			Spec: hooksv1alpha1.HookTemplateSpec{
-				Source: hooksv1alpha1.SourceSpec{SourceRef: &hooksv1alpha1.SourceRef{Name: "nope"}},
-				Run:    hooksv1alpha1.RunSpec{Image: "alpine:3", Shell: "echo deploy"},
-			},
-		}
-		if err := suite.client.Create(context.Background(), tmpl); err != nil {
+	// A source the plugin cannot use: a clear error, nothing sent.
+	ctx := context.Background()
+	pending := &hooksv1alpha1.HookSource{
+		ObjectMeta: metav1.ObjectMeta{Name: "pending", Namespace: ns},
+		Spec:       hooksv1alpha1.HookSourceSpec{Provider: hooksv1alpha1.ProviderGitHub, SecretRef: hooksv1alpha1.SecretKeyRef{Name: "acme-webhook", Key: "token"}},
+	}
+	keyless := &hooksv1alpha1.HookSource{
+		ObjectMeta: metav1.ObjectMeta{Name: "keyless", Namespace: ns},
+		Spec:       hooksv1alpha1.HookSourceSpec{Provider: hooksv1alpha1.ProviderGitHub, SecretRef: hooksv1alpha1.SecretKeyRef{Name: "acme-webhook", Key: "missing"}},
+	}
+	for _, src := range []*hooksv1alpha1.HookSource{pending, keyless} {
+		if err := suite.client.Create(ctx, src); err != nil {
 			t.Fatal(err)
 		}
-		for _, cmd := range []string{"why", "send"} {
-			res := plugin(t, ns, cmd, "orphan", "--payload", payload, "--url", suite.hooksURL)
-			if want := `HookSource "nope" of template orphan not found: create it, or fix spec.source.sourceRef.name`; res.code == 0 || !strings.Contains(res.stderr, want) {
-				t.Errorf("%s: exit %d, stderr %q: want %q", cmd, res.code, res.stderr, want)
+	}
+	orig := keyless.DeepCopy()
+	keyless.Status.WebhookPath = webhookserver.SourcePath(ns, keyless.Name)
+	if err := suite.client.Status().Patch(ctx, keyless, client.MergeFrom(orig)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ template, source, want string }{
+		{template: "orphan", source: "nope", want: `HookSource "nope" of template orphan not found: create it, or fix spec.source.sourceRef.name`},
+		{template: "early", source: "pending", want: "HookSource pending (the source of template early) has no status.webhookPath yet: is the hookrun manager running?"},
+		{template: "unsigned", source: "keyless", want: `secret "acme-webhook" has no key "missing": add it, or fix spec.secretRef.key of HookSource keyless`},
+	} {
+		t.Run("template "+tc.template+", source "+tc.source, func(t *testing.T) {
+			tmpl := &hooksv1alpha1.HookTemplate{
+				ObjectMeta: metav1.ObjectMeta{Name: tc.template, Namespace: ns},
+				Spec: hooksv1alpha1.HookTemplateSpec{
+					Source: hooksv1alpha1.SourceSpec{SourceRef: &hooksv1alpha1.SourceRef{Name: tc.source}},
+					Run:    hooksv1alpha1.RunSpec{Image: "alpine:3", Shell: "echo deploy"},
+				},
 			}
-		}
-	})
+			if err := suite.client.Create(ctx, tmpl); err != nil {
+				t.Fatal(err)
+			}
+			for _, cmd := range []string{"why", "send"} {
+				res := plugin(t, ns, cmd, tc.template, "--payload", payload, "--url", suite.hooksURL)
+				if res.code == 0 || !strings.Contains(res.stderr, tc.want) {
+					t.Errorf("%s: exit %d, stderr %q: want %q", cmd, res.code, res.stderr, tc.want)
+				}
+			}
+		})
+	}
+	if got := listRunNames(t, ns); len(got) != 0 {
+		t.Errorf("runs %v after refused sends, want none", got)
+	}
 }
