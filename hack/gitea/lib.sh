@@ -34,7 +34,10 @@ gitea_pid() {
 	pid=$(<"$GITEA_PID")
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
 	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-	[[ ${exe% (deleted)} == "$GITEA_BIN" ]] || return 1
+	# /proc/<pid>/exe is the resolved path, and bin/gitea may be a symlink (a
+	# worktree sharing the build): compare resolved paths, or a running Gitea
+	# looks exited (up gives up, down leaves it running on the port).
+	[[ ${exe% (deleted)} == "$(readlink -f "$GITEA_BIN")" ]] || return 1
 	printf '%s\n' "$pid"
 }
 
