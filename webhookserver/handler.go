@@ -124,14 +124,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
+	kind := pathKindOf(r.URL.Path)
 	handle := s.handle
-	if strings.HasPrefix(r.URL.Path, SourcePathPrefix) {
+	if kind == pathSources {
 		handle = s.handleSource // sources.go
 	}
 	label, a := handle(w, r)
 	writeAnswer(w, a)
-	requestsTotal.WithLabelValues(label, strconv.Itoa(a.status)).Inc()
-	requestDuration.WithLabelValues(label).Observe(time.Since(start).Seconds())
+	requestsTotal.WithLabelValues(label, strconv.Itoa(a.status), string(kind)).Inc()
+	requestDuration.WithLabelValues(label, string(kind)).Observe(time.Since(start).Seconds())
 }
 
 // handle finds the template a request is for and answers it. It returns
@@ -229,7 +230,7 @@ func (s *Server) deliver(ctx context.Context, w http.ResponseWriter, r *http.Req
 			Env:       s.opts.RunEnv(tmpl, run),
 		}}
 	}
-	return s.create(ctx, run)
+	return s.create(ctx, run, pathHooks)
 }
 
 // receive reads the body, verifies the sender and normalises the payload.
@@ -251,7 +252,7 @@ func (s *Server) receive(ctx context.Context, w http.ResponseWriter, r *http.Req
 		tolerance: prep.tolerance,
 	}
 	if err := prep.provider.verify(in); err != nil {
-		signatureFailuresTotal.WithLabelValues(string(prep.providerName)).Inc()
+		signatureFailuresTotal.WithLabelValues(string(prep.providerName), string(pathKindOf(r.URL.Path))).Inc()
 		logf.FromContext(ctx).Info("delivery rejected", "reason", err.Error())
 		return nil, refuse(fail(http.StatusUnauthorized, err.Error()))
 	}
@@ -322,8 +323,8 @@ func (s *Server) template(ctx context.Context, ns, name string) (*v1alpha1.HookT
 // create stores the run. The API server's answer is the truth the sender
 // gets: AlreadyExists is a redelivery (200), any other error is 503 so that
 // the sender retries; 2xx only with the HookRun stored.
-func (s *Server) create(ctx context.Context, run *v1alpha1.HookRun) answer {
-	switch stored, err := s.store(ctx, run); {
+func (s *Server) create(ctx context.Context, run *v1alpha1.HookRun, kind pathKind) answer {
+	switch stored, err := s.store(ctx, run, kind); {
 	case err != nil:
 		return fail(http.StatusServiceUnavailable, "could not store the run; try again later")
 	case !stored:
@@ -334,15 +335,16 @@ func (s *Server) create(ctx context.Context, run *v1alpha1.HookRun) answer {
 }
 
 // store creates the run: stored is false for a redelivery (the run exists
-// already); an error is any other failure, logged here.
-func (s *Server) store(ctx context.Context, run *v1alpha1.HookRun) (stored bool, err error) {
+// already); an error is any other failure, logged here. kind labels the
+// duplicates metric.
+func (s *Server) store(ctx context.Context, run *v1alpha1.HookRun, kind pathKind) (stored bool, err error) {
 	log := logf.FromContext(ctx)
 	d := run.Spec.Delivery
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	if err := s.writer.Create(cctx, run); err != nil {
 		if apierrors.IsAlreadyExists(err) {
-			duplicatesTotal.Inc()
+			duplicatesTotal.WithLabelValues(string(kind)).Inc()
 			log.Info("duplicate delivery", "run", run.Name, "delivery", d.ID)
 			return false, nil
 		}

@@ -160,8 +160,8 @@ func TestHandlerCreatesOneRunPerDelivery(t *testing.T) {
 	body := compact(t, fixture(t, "github/push.json"))
 	h := signedHeaders("github", testKey, body, "push", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
 
-	requests := counterValue(t, requestsTotal.WithLabelValues("github", "202"))
-	dups := counterValue(t, duplicatesTotal)
+	requests := counterValue(t, requestsTotal.WithLabelValues("github", "202", "hooks"))
+	dups := counterValue(t, duplicatesTotal.WithLabelValues("hooks"))
 
 	r := env.do(t, http.MethodPost, "/hooks/web/site", h, body)
 	if r.code != http.StatusAccepted {
@@ -207,11 +207,11 @@ func TestHandlerCreatesOneRunPerDelivery(t *testing.T) {
 	if n := len(env.runs(t, "web")); n != 1 {
 		t.Fatalf("%d runs after a redelivery, want 1", n)
 	}
-	if got := counterValue(t, requestsTotal.WithLabelValues("github", "202")) - requests; got != 1 {
-		t.Errorf("requests_total{github,202} grew by %v, want 1", got)
+	if got := counterValue(t, requestsTotal.WithLabelValues("github", "202", "hooks")) - requests; got != 1 {
+		t.Errorf("requests_total{github,202,hooks} grew by %v, want 1", got)
 	}
-	if got := counterValue(t, duplicatesTotal) - dups; got != 1 {
-		t.Errorf("duplicates_total grew by %v, want 1", got)
+	if got := counterValue(t, duplicatesTotal.WithLabelValues("hooks")) - dups; got != 1 {
+		t.Errorf("duplicates_total{hooks} grew by %v, want 1", got)
 	}
 }
 

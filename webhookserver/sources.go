@@ -235,7 +235,7 @@ func (s *Server) storeAll(ctx context.Context, runs []*createdRun) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			c.stored, c.err = s.store(ctx, c.run)
+			c.stored, c.err = s.store(ctx, c.run, pathSources)
 		})
 	}
 	wg.Wait()

@@ -129,10 +129,15 @@ func TestIntegrationSourceFanOut(t *testing.T) {
 	body := compact(t, fixture(t, "github/push.json"))
 	const id = "org-delivery-1"
 	want := []string{RunName("all", id), RunName("site", id)}
+	accepted := requestsTotal.WithLabelValues("github", "202", "sources")
+	before := counterValue(t, accepted)
 
 	r := post(t, httpClient, url, signedHeaders("github", testKey, body, "push", id), body)
 	if r.code != http.StatusAccepted {
 		t.Fatalf("first delivery: %d %s, want 202", r.code, r.body)
+	}
+	if got := counterValue(t, accepted) - before; got != 1 {
+		t.Errorf("requests_total{github,202,sources} grew by %v, want 1 (one request, however many runs)", got)
 	}
 	if diff := cmp.Diff(SourceRunsAnswer{Runs: want}, sourceAnswer(t, r)); diff != "" {
 		t.Errorf("answer (-want +got):\n%s", diff)
@@ -153,9 +158,13 @@ func TestIntegrationSourceFanOut(t *testing.T) {
 	}
 
 	t.Run("redelivery is a duplicate with the same runs", func(t *testing.T) {
+		dups := counterValue(t, duplicatesTotal.WithLabelValues("sources"))
 		r := post(t, httpClient, url, signedHeaders("github", testKey, body, "push", id), body)
 		if r.code != http.StatusOK {
 			t.Fatalf("redelivery: %d %s, want 200", r.code, r.body)
+		}
+		if got := counterValue(t, duplicatesTotal.WithLabelValues("sources")) - dups; got != 2 {
+			t.Errorf("duplicates_total{sources} grew by %v, want 2 (one per matching template)", got)
 		}
 		if diff := cmp.Diff(SourceRunsAnswer{Runs: want, Duplicate: true}, sourceAnswer(t, r)); diff != "" {
 			t.Errorf("answer (-want +got):\n%s", diff)
@@ -181,9 +190,13 @@ func TestIntegrationSourceFanOut(t *testing.T) {
 
 	t.Run("wrong signature: 401, nothing stored", func(t *testing.T) {
 		h := signedHeaders("github", []byte("not the secret"), body, "push", "org-delivery-3")
+		failures := counterValue(t, signatureFailuresTotal.WithLabelValues("github", "sources"))
 		r := post(t, httpClient, url, h, body)
 		if r.code != http.StatusUnauthorized {
 			t.Fatalf("bad signature: %d %s, want 401", r.code, r.body)
+		}
+		if got := counterValue(t, signatureFailuresTotal.WithLabelValues("github", "sources")) - failures; got != 1 {
+			t.Errorf("signature_failures_total{github,sources} grew by %v, want 1", got)
 		}
 		errorMessage(t, r)
 		if got := len(listRuns(t, suite.client, ns)); got != 2 {

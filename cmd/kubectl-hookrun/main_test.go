@@ -140,6 +140,10 @@ func startWebhookServer(cfg *rest.Config) (context.CancelFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The field index the manager sets up for a HookSource's templates.
+	if err := webhookserver.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return nil, err
+	}
 	srv := webhookserver.New(mgr.GetClient(), mgr.GetClient(), scheme, webhookserver.Options{BindAddress: "127.0.0.1:0"})
 	if err := mgr.Add(srv); err != nil {
 		return nil, err

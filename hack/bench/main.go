@@ -21,9 +21,11 @@ limitations under the License.
 //
 // It reads every NAME.json in -in (the format in schema.go, written by the
 // benchmarks when HOOKRUN_BENCH_OUT is set) and every NAME.txt holding
-// `go test -bench` output. The output depends on the result files only (no
-// clock, no machine probe), so regenerating from the same files gives the
-// same report.
+// `go test -bench` output. The output depends on the result files (and the
+// previous page) only (no clock, no machine probe), so regenerating from the
+// same files gives the same report. Sections of the previous performance.md
+// that no result file renders are kept as they were, so that one benchmark
+// can be rerun alone (keep.go); -fresh drops them.
 package main
 
 import (
@@ -40,14 +42,17 @@ import (
 func main() {
 	in := flag.String("in", "bin/bench", "folder with the result files (NAME.json, NAME.txt)")
 	out := flag.String("out", "docs", "folder that receives performance.md and perf/*.png")
+	fresh := flag.Bool("fresh", false, "drop the sections of the previous performance.md that no result file renders (default: keep them as they are)")
 	flag.Parse()
-	if err := run(*in, *out); err != nil {
+	if err := run(*in, *out, !*fresh); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string) error {
+// run renders the report; with keepOld, the sections of the previous
+// out/performance.md that no result file renders stay (keep.go).
+func run(in, out string, keepOld bool) error {
 	results, err := readResults(in)
 	if err != nil {
 		return err
@@ -72,12 +77,20 @@ func run(in, out string) error {
 			plots[r.Name] = append(plots[r.Name], "perf/"+file)
 		}
 	}
-	md := renderMarkdown(results, plots)
 	path := filepath.Join(out, "performance.md")
+	var keep []kept
+	if keepOld {
+		old, err := os.ReadFile(path)
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		keep = keptSections(string(old), results)
+	}
+	md := renderMarkdown(results, plots, keep)
 	if err := os.WriteFile(path, md, 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s and %d plots from %d result files\n", path, countPlots(plots), len(results))
+	fmt.Printf("wrote %s and %d plots from %d result files, %d sections kept from the previous page\n", path, countPlots(plots), len(results), len(keep))
 	return nil
 }
 

@@ -83,7 +83,7 @@ func TestRunIsReproducible(t *testing.T) {
 	var pages [][]byte
 	for range 2 {
 		out := t.TempDir()
-		if err := run(in, out); err != nil {
+		if err := run(in, out, true); err != nil {
 			t.Fatal(err)
 		}
 		page, err := os.ReadFile(filepath.Join(out, "performance.md"))
@@ -104,6 +104,84 @@ func TestRunIsReproducible(t *testing.T) {
 	for _, want := range []string{"| Reconcile throughput | 1000 runs | 2.00 s | 2.40 s | 1.20× | ≤ 1.25× baseline | **yes** |", `b\|c`, "1. Ingestion", "![bars](perf/reconcile-throughput.png)"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+// TestRunKeepsSectionsWithoutResultFiles regenerates a page from one result
+// file: the previous page's other sections and summary rows stay, in their
+// place; the section of the result is replaced, not repeated; -fresh drops
+// the others.
+func TestRunKeepsSectionsWithoutResultFiles(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	res := Result{
+		Name: "queue-drain", Title: "Queue at scale", Order: 3,
+		Machine:   Machine{Date: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), GoVersion: "go1.26", CPUs: 2},
+		Headlines: []Headline{{Metric: "drain", Unit: "s", Measured: 9}},
+	}
+	data, _ := json.Marshal(res)
+	if err := os.WriteFile(filepath.Join(in, "queue-drain.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := "# Performance\n\nMeasured on an old machine.\n\n## Summary\n\n" +
+		"| benchmark | metric | baseline | measured | ratio | goal | met |\n|---|---|---|---|---|---|---|\n" +
+		"| Reconcile throughput | 1000 runs | 2.00 s | 2.40 s | 1.20× | ≤ 1.25× baseline | **yes** |\n" +
+		"| Queue at scale | drain | – | 50.0 s | – |  | – |\n" +
+		"| In process | rate | – | 800 /s | – |  | – |\n" +
+		"| Footprint | peak | – | 97.0 MiB | – | ≤ 100 MiB | **yes** |\n" +
+		"\n## 2. Reconcile throughput\n\n*2 cores (AMD EPYC), linux/amd64, go1.26.8, 2026-01-05T01:02:03Z, load average 3 at start (the machine is shared)*\n\n| a |\n|---|\n| 17.9 s |\n\n" +
+		"\n## In process\n\nsecondary figures: 804 /s\n" +
+		"\n## 3. Queue at scale\n\nold drain figures: 50.0 s\n" +
+		"\n## 4. Footprint\n\n![footprint](perf/footprint.png)\n"
+	if err := os.WriteFile(filepath.Join(out, "performance.md"), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(in, out, true); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "performance.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(page)
+	order := []string{
+		"| Reconcile throughput | 1000 runs | 2.00 s | 2.40 s | 1.20× | ≤ 1.25× baseline | **yes** |",
+		"| In process | rate | – | 800 /s | – |  | – |",
+		"| Queue at scale | drain | – | 9.00 s |",
+		"| Footprint | peak | – | 97.0 MiB | – | ≤ 100 MiB | **yes** |",
+		"## 2. Reconcile throughput\n\n*2 cores",
+		"| 17.9 s |",
+		"## In process\n\nsecondary figures: 804 /s",
+		"## 3. Queue at scale",
+		"## 4. Footprint\n\n![footprint](perf/footprint.png)",
+	}
+	at := 0
+	for _, want := range order {
+		i := strings.Index(got[at:], want)
+		if i < 0 {
+			t.Fatalf("page lacks %q after offset %d:\n%s", want, at, got)
+		}
+		at += i + len(want)
+	}
+	for _, gone := range []string{"old drain figures", "| Queue at scale | drain | – | 50.0 s"} {
+		if strings.Contains(got, gone) {
+			t.Errorf("page still has %q: the rerun benchmark's section must replace the old one", gone)
+		}
+	}
+	if !strings.Contains(got, "2026-01-05 to 2026-02-01") {
+		t.Errorf("the machine line lacks the kept sections' dates:\n%s", got)
+	}
+	if strings.Contains(got, "Not in this report") && strings.Contains(got, "2. Reconcile throughput;") {
+		t.Errorf("a kept numbered section is listed as missing:\n%s", got)
+	}
+
+	if err := run(in, out, false); err != nil {
+		t.Fatal(err)
+	}
+	page, _ = os.ReadFile(filepath.Join(out, "performance.md"))
+	for _, gone := range []string{"## 4. Footprint", "| Footprint |", "## In process"} {
+		if strings.Contains(string(page), gone) {
+			t.Errorf("-fresh: page still has %q", gone)
 		}
 	}
 }

@@ -213,17 +213,19 @@ func giteaAnswers(t *testing.T) map[int]int {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	re := regexp.MustCompile(`(?m)^hookrun_webhook_requests_total\{code="(\d+)",provider="gitea"\} (\d+)$`)
+	// Labels print in alphabetical order; the series of every path kind
+	// (hooks, sources) are summed: Gitea's deliveries are all counted.
+	re := regexp.MustCompile(`(?m)^hookrun_webhook_requests_total\{code="(\d+)",path_kind="(?:hooks|sources|other)",provider="gitea"\} (\d+)$`)
 	out := map[int]int{}
 	for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
 		code, _ := strconv.Atoi(m[1])
 		n, _ := strconv.Atoi(m[2])
-		out[code] = n
+		out[code] += n
 	}
-	re = regexp.MustCompile(`(?m)^hookrun_webhook_signature_failures_total\{provider="gitea"\} (\d+)$`)
-	if m := re.FindStringSubmatch(string(raw)); m != nil {
+	re = regexp.MustCompile(`(?m)^hookrun_webhook_signature_failures_total\{path_kind="(?:hooks|sources|other)",provider="gitea"\} (\d+)$`)
+	for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
 		n, _ := strconv.Atoi(m[1])
-		out[-401] = n // signature failures, a subset of the 401s
+		out[-401] += n // signature failures, a subset of the 401s
 	}
 	return out
 }
