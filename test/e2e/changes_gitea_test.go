@@ -56,15 +56,7 @@ func TestGiteaCompletesChangedFilesFromCompare(t *testing.T) {
 
 	// Gitea names are at most 40 characters: not the namespace's.
 	org := fmt.Sprintf("org-changes-%d", time.Now().UnixNano()%1000000)
-	gitea.api(t, http.MethodPost, "/orgs", map[string]any{"username": org, "visibility": "public"}, http.StatusCreated, nil)
-	t.Cleanup(func() {
-		if !t.Failed() {
-			gitea.api(t, http.MethodDelete, "/repos/"+org+"/site", nil, http.StatusNoContent, nil)
-			gitea.api(t, http.MethodDelete, "/orgs/"+org, nil, http.StatusNoContent, nil)
-		}
-	})
-	gitea.api(t, http.MethodPost, "/orgs/"+org+"/repos", map[string]any{"name": "site", "default_branch": "main"}, http.StatusCreated, nil)
-	repo := org + "/site"
+	repo := gitea.siteRepo(t, org)
 
 	g.Expect(k8s.Create(context.Background(), &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "gitea-api", Namespace: ns},

@@ -121,6 +121,22 @@ func (s *giteaServer) api(t *testing.T, method, path string, in any, want int, o
 	}
 }
 
+// siteRepo creates the organisation org with an empty public repository
+// "site" (default branch main) and returns "org/site"; both are deleted
+// after a test that passed (a failed one leaves them to look at).
+func (s *giteaServer) siteRepo(t *testing.T, org string) string {
+	t.Helper()
+	s.api(t, http.MethodPost, "/orgs", map[string]any{"username": org, "visibility": "public"}, http.StatusCreated, nil)
+	t.Cleanup(func() {
+		if !t.Failed() {
+			s.api(t, http.MethodDelete, "/repos/"+org+"/site", nil, http.StatusNoContent, nil)
+			s.api(t, http.MethodDelete, "/orgs/"+org, nil, http.StatusNoContent, nil)
+		}
+	})
+	s.api(t, http.MethodPost, "/orgs/"+org+"/repos", map[string]any{"name": "site", "default_branch": "main"}, http.StatusCreated, nil)
+	return org + "/site"
+}
+
 // addHook registers a webhook of type gitea on the repository and returns
 // its id.
 func (s *giteaServer) addHook(t *testing.T, repo, target, contentType, secret string) int64 {
@@ -301,15 +317,7 @@ func TestGiteaPushesRunDeploys(t *testing.T) {
 	capture := newCaptureServer(t)
 
 	org := strings.ReplaceAll(ns, "e2e-", "org-")
-	gitea.api(t, http.MethodPost, "/orgs", map[string]any{"username": org, "visibility": "public"}, http.StatusCreated, nil)
-	t.Cleanup(func() {
-		if !t.Failed() {
-			gitea.api(t, http.MethodDelete, "/repos/"+org+"/site", nil, http.StatusNoContent, nil)
-			gitea.api(t, http.MethodDelete, "/orgs/"+org, nil, http.StatusNoContent, nil)
-		}
-	})
-	gitea.api(t, http.MethodPost, "/orgs/"+org+"/repos", map[string]any{"name": "site", "default_branch": "main"}, http.StatusCreated, nil)
-	repo := org + "/site"
+	repo := gitea.siteRepo(t, org)
 
 	show := `echo "event=$HOOK_EVENT repo=$HOOK_REPOSITORY ref=$HOOK_REF branch=$HOOK_BRANCH tag=$HOOK_TAG sha=$HOOK_SHA sender=$HOOK_SENDER clone=$HOOK_CLONE_URL"`
 	deploy := template(ns, "deploy", hooksv1alpha1.ProviderGitea, localRunner(show))

@@ -67,20 +67,7 @@ func readmeEveryNodeTemplate(t *testing.T) *hooksv1alpha1.HookTemplate {
 func TestEveryNodePullsTheNewCommit(t *testing.T) {
 	g := NewWithT(t)
 	ns, secret := namespace(t)
-	root := t.TempDir()
-	bare := filepath.Join(root, "git", "site.git")
-	www := filepath.Join(root, "www")
-	work := filepath.Join(root, "work")
-	for _, dir := range []string{bare, www, work} {
-		g.Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
-	}
-	git(t, bare, "init", "--bare", "--initial-branch=main")
-	git(t, work, "init", "--initial-branch=main")
-	g.Expect(os.WriteFile(filepath.Join(work, "index.html"), []byte("v1\n"), 0o644)).To(Succeed())
-	git(t, work, "add", ".")
-	git(t, work, "commit", "-m", "v1")
-	git(t, work, "push", bare, "main")
-	url := gitDaemon(t, filepath.Join(root, "git"))
+	url, www, work := servedSite(t)
 
 	// The README's template, as a user would apply it, moved onto the
 	// local cluster: its one node, the local runner image, this test's
@@ -127,7 +114,7 @@ func TestEveryNodePullsTheNewCommit(t *testing.T) {
 	before := git(t, work, "rev-parse", "HEAD")
 	g.Expect(os.WriteFile(filepath.Join(work, "index.html"), []byte("v2\n"), 0o644)).To(Succeed())
 	git(t, work, "commit", "-am", "v2")
-	git(t, work, "push", bare, "main")
+	git(t, work, "push", "origin", "main")
 	got := deploy(before) // the second pulls
 	logs := kubectl(t, "-n", ns, "logs", "job/"+got.Status.Nodes[0].JobName)
 	g.Expect(logs).To(ContainSubstring("Fast-forward"))

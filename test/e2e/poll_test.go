@@ -57,15 +57,7 @@ func TestGiteaPollOnlyDeploys(t *testing.T) {
 	gitea := useGitea(t)
 
 	org := strings.ReplaceAll(ns, "e2e-", "org-")
-	gitea.api(t, http.MethodPost, "/orgs", map[string]any{"username": org, "visibility": "public"}, http.StatusCreated, nil)
-	t.Cleanup(func() {
-		if !t.Failed() {
-			gitea.api(t, http.MethodDelete, "/repos/"+org+"/site", nil, http.StatusNoContent, nil)
-			gitea.api(t, http.MethodDelete, "/orgs/"+org, nil, http.StatusNoContent, nil)
-		}
-	})
-	gitea.api(t, http.MethodPost, "/orgs/"+org+"/repos", map[string]any{"name": "site", "default_branch": "main"}, http.StatusCreated, nil)
-	repo := org + "/site"
+	repo := gitea.siteRepo(t, org)
 	cloneURL := gitea.URL + "/" + repo + ".git"
 
 	// No secretRef, no Secret: the template polls (anonymously: the

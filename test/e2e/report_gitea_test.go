@@ -43,15 +43,7 @@ func TestGiteaShowsTheRunOnTheCommit(t *testing.T) {
 	gitea := useGitea(t)
 
 	org := strings.ReplaceAll(ns, "e2e-", "org-")
-	gitea.api(t, http.MethodPost, "/orgs", map[string]any{"username": org, "visibility": "public"}, http.StatusCreated, nil)
-	t.Cleanup(func() {
-		if !t.Failed() {
-			gitea.api(t, http.MethodDelete, "/repos/"+org+"/site", nil, http.StatusNoContent, nil)
-			gitea.api(t, http.MethodDelete, "/orgs/"+org, nil, http.StatusNoContent, nil)
-		}
-	})
-	gitea.api(t, http.MethodPost, "/orgs/"+org+"/repos", map[string]any{"name": "site", "default_branch": "main"}, http.StatusCreated, nil)
-	repo := org + "/site"
+	repo := gitea.siteRepo(t, org)
 
 	g.Expect(k8s.Create(context.Background(), &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "gitea-api", Namespace: ns},

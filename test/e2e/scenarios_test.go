@@ -54,6 +54,30 @@ func git(t *testing.T, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// servedSite makes the web site a deploy pulls: a bare repository site.git
+// served by git daemon (its URL), a working copy that pushes to it with
+// index.html "v1" committed on main (work), and an empty folder for the
+// host path the deploy writes to (www).
+func servedSite(t *testing.T) (url, www, work string) {
+	t.Helper()
+	g := NewWithT(t)
+	root := t.TempDir()
+	bare := filepath.Join(root, "git", "site.git")
+	www = filepath.Join(root, "www")
+	work = filepath.Join(root, "work")
+	for _, dir := range []string{bare, www, work} {
+		g.Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
+	}
+	git(t, bare, "init", "--bare", "--initial-branch=main")
+	git(t, work, "init", "--initial-branch=main")
+	g.Expect(os.WriteFile(filepath.Join(work, "index.html"), []byte("v1\n"), 0o644)).To(Succeed())
+	git(t, work, "add", ".")
+	git(t, work, "commit", "-m", "v1")
+	git(t, work, "remote", "add", "origin", bare)
+	git(t, work, "push", "origin", "main")
+	return gitDaemon(t, filepath.Join(root, "git")), www, work
+}
+
 // gitDaemon serves the folder's bare repository site.git on 127.0.0.1 (git://).
 func gitDaemon(t *testing.T, base string) string {
 	t.Helper()
@@ -72,20 +96,7 @@ func githubPush(repo, ref, before, after, cloneURL string) []byte {
 func TestDeployPullsTheNewCommit(t *testing.T) {
 	g := NewWithT(t)
 	ns, secret := namespace(t)
-	root := t.TempDir()
-	bare := filepath.Join(root, "git", "site.git")
-	www := filepath.Join(root, "www")
-	work := filepath.Join(root, "work")
-	for _, dir := range []string{bare, www, work} {
-		g.Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
-	}
-	git(t, bare, "init", "--bare", "--initial-branch=main")
-	git(t, work, "init", "--initial-branch=main")
-	g.Expect(os.WriteFile(filepath.Join(work, "index.html"), []byte("v1\n"), 0o644)).To(Succeed())
-	git(t, work, "add", ".")
-	git(t, work, "commit", "-m", "v1")
-	git(t, work, "push", bare, "main")
-	url := gitDaemon(t, filepath.Join(root, "git"))
+	url, www, work := servedSite(t)
 	git(t, www, "clone", url, "site")
 	before := git(t, filepath.Join(www, "site"), "rev-parse", "HEAD")
 
@@ -98,7 +109,7 @@ func TestDeployPullsTheNewCommit(t *testing.T) {
 
 	g.Expect(os.WriteFile(filepath.Join(work, "index.html"), []byte("v2\n"), 0o644)).To(Succeed())
 	git(t, work, "commit", "-am", "v2")
-	git(t, work, "push", bare, "main")
+	git(t, work, "push", "origin", "main")
 	after := git(t, work, "rev-parse", "HEAD")
 
 	body := githubPush("acme/site", "refs/heads/main", before, after, url)
