@@ -485,3 +485,42 @@ func TestTemplateStatus(t *testing.T) {
 		g.Expect(eventReasons(g, ns, "site")).To(ContainElements(hooksv1alpha1.ReasonSecretNotFound, hooksv1alpha1.ReasonReady))
 	}, timeout, poll).Should(Succeed())
 }
+
+// A template is judged again when a Secret it reads only for reporting
+// appears or changes, not on its own next event (the e2e suite creates the
+// report Secret just before the template: a manager whose cache had not yet
+// seen it stayed ReportCredentialsNotFound).
+func TestTemplateReadyWhenItsReportSecretAppears(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	startManager(t, ns, setupAll)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "site-webhook", Namespace: ns}, Data: map[string][]byte{"secret": []byte("s3cr3t-value")}})
+	tmpl := newTemplate(ns, "site")
+	tmpl.Spec.Report = &hooksv1alpha1.ReportSpec{
+		Provider:       hooksv1alpha1.ReportGitea,
+		URL:            "https://gitea.example.org",
+		CredentialsRef: &hooksv1alpha1.ReportCredentialsRef{Name: "gitea-api"},
+	}
+	create(t, tmpl)
+	readyIs := func(status metav1.ConditionStatus, reason string) {
+		t.Helper()
+		g.Eventually(func(g Gomega) {
+			got := &hooksv1alpha1.HookTemplate{}
+			g.Expect(k8sClient.Get(context.Background(), client.ObjectKeyFromObject(tmpl), got)).To(Succeed())
+			cond := meta.FindStatusCondition(got.Status.Conditions, hooksv1alpha1.ConditionReady)
+			g.Expect(cond).NotTo(BeNil())
+			g.Expect(cond.Status).To(Equal(status))
+			g.Expect(cond.Reason).To(Equal(reason))
+		}, timeout, poll).Should(Succeed())
+	}
+	readyIs(metav1.ConditionFalse, hooksv1alpha1.ReasonReportCredentialsNotFound)
+
+	report := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "gitea-api", Namespace: ns}, Data: map[string][]byte{"token": []byte("t0ken-value")}}
+	create(t, report)
+	readyIs(metav1.ConditionTrue, hooksv1alpha1.ReasonReady)
+
+	g.Expect(k8sClient.Delete(context.Background(), report)).To(Succeed())
+	readyIs(metav1.ConditionFalse, hooksv1alpha1.ReasonReportCredentialsNotFound)
+}

@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -37,10 +38,7 @@ func SetupIndexes(mgr ctrl.Manager) error {
 		return fmt.Errorf("index HookRuns by template: %w", err)
 	}
 	if err := indexer.IndexField(ctx, &hooksv1alpha1.HookTemplate{}, hooksv1alpha1.IndexTemplateSecret, func(obj client.Object) []string {
-		if name := obj.(*hooksv1alpha1.HookTemplate).Spec.Source.SecretRef.Name; name != "" {
-			return []string{name}
-		}
-		return nil // it uses a HookSource's Secret
+		return secretsOfTemplate(obj.(*hooksv1alpha1.HookTemplate))
 	}); err != nil {
 		return fmt.Errorf("index HookTemplates by secret: %w", err)
 	}
@@ -72,4 +70,29 @@ func runNodesIndex(obj client.Object) []string {
 		}
 	}
 	return names
+}
+
+// secretsOfTemplate names every Secret a template's readiness depends on:
+// its webhook secret (none when it uses a HookSource's or takes no
+// webhooks), its report credentials and its poll credentials. A Secret
+// created or changed after the template is then judged again at once, not
+// on the template's next event.
+func secretsOfTemplate(tmpl *hooksv1alpha1.HookTemplate) []string {
+	var names []string
+	if name := tmpl.Spec.Source.SecretRef.Name; name != "" {
+		names = append(names, name)
+	}
+	if rep := tmpl.Spec.Report; rep != nil {
+		switch {
+		case rep.CredentialsRef != nil:
+			names = append(names, rep.CredentialsRef.Name)
+		case rep.GitHubApp != nil:
+			names = append(names, rep.GitHubApp.PrivateKeyRef.Name)
+		}
+	}
+	if poll := tmpl.Spec.Poll; poll != nil && poll.CredentialsRef != nil {
+		names = append(names, poll.CredentialsRef.Name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }

@@ -157,8 +157,9 @@ const DefaultSecretKey = "secret"
 const (
 	// IndexRunTemplate indexes HookRuns by spec.templateRef.name.
 	IndexRunTemplate = "spec.templateRef.name"
-	// IndexTemplateSecret indexes HookTemplates by spec.source.secretRef.name.
-	IndexTemplateSecret = "spec.source.secretRef.name"
+	// IndexTemplateSecret indexes HookTemplates by every Secret they read:
+	// spec.source.secretRef, spec.report's credentials, spec.poll.credentialsRef.
+	IndexTemplateSecret = "secrets"
 	// IndexTemplateSource indexes HookTemplates by spec.source.sourceRef.name.
 	IndexTemplateSource = "spec.source.sourceRef.name"
 	// IndexSourceSecret indexes HookSources by spec.secretRef.name.
