@@ -269,6 +269,25 @@ func TestChartCRDsAndFilesAreTheGeneratedOnes(t *testing.T) {
 
 // TestPrometheusRuleIsTheAlertFile: the generated PrometheusRule (kustomize
 // and chart) carries exactly the groups of config/prometheus/alerts.yaml.
+// alertNames lists the alerts of every group of a rule file's spec.
+func alertNames(t *testing.T, spec map[string]any) []string {
+	t.Helper()
+	var names []string
+	groups, _ := spec["groups"].([]any)
+	for _, g := range groups {
+		rules, _ := g.(map[string]any)["rules"].([]any)
+		for _, r := range rules {
+			if name, ok := r.(map[string]any)["alert"].(string); ok {
+				names = append(names, name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		t.Fatalf("no alerts in %v", spec)
+	}
+	return names
+}
+
 func TestPrometheusRuleIsTheAlertFile(t *testing.T) {
 	root, err := testtools.Root()
 	if err != nil {
@@ -293,6 +312,17 @@ func TestPrometheusRuleIsTheAlertFile(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s PrometheusRule spec (-alerts.yaml +rendered):\n%s", name, diff)
 		}
+	}
+	// Without leader election the chart leaves out HookRunNoLeader (no
+	// replica would ever report leading) and keeps every other rule.
+	out, err = helmTemplate(t, "metrics: {prometheusRule: {enabled: true}}\nleaderElection: {enabled: false}\nreplicas: 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAlerts := alertNames(t, want)
+	gotAlerts := alertNames(t, decode(t, out).one(t, "PrometheusRule").Object["spec"].(map[string]any))
+	if !slices.Contains(wantAlerts, "HookRunNoLeader") || slices.Contains(gotAlerts, "HookRunNoLeader") || len(gotAlerts) != len(wantAlerts)-1 {
+		t.Errorf("without leader election: alerts %v, want %v without HookRunNoLeader", gotAlerts, wantAlerts)
 	}
 	// The ServiceMonitor of config/prometheus selects the metrics Service
 	// of config/default.

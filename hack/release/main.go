@@ -108,12 +108,23 @@ func run(version, image, dist string) error {
 	return writeSums(dist)
 }
 
+// splitImage splits REPO:TAG at the tag's colon: the last one, after the
+// last slash, so that a registry's port (registry:5000/hookrun:0.1.0) stays
+// in the repository.
+func splitImage(image string) (repo, tag string, err error) {
+	i := strings.LastIndex(image, ":")
+	if i <= 0 || i == len(image)-1 || strings.Contains(image[i+1:], "/") {
+		return "", "", fmt.Errorf("image %q: want REPO:TAG", image)
+	}
+	return image[:i], image[i+1:], nil
+}
+
 // installYAML builds config/default with the release's image through an
 // overlay, as `kustomize edit set image` would, leaving config/ untouched.
 func installYAML(root, version, image string) ([]byte, error) {
-	name, tag, ok := strings.Cut(image, ":")
-	if !ok || strings.Contains(tag, "/") {
-		return nil, fmt.Errorf("image %q: want REPO:TAG", image)
+	name, tag, err := splitImage(image)
+	if err != nil {
+		return nil, err
 	}
 	fs := filesys.MakeFsOnDisk()
 	overlay, err := os.MkdirTemp(root, ".release-overlay-")

@@ -122,3 +122,23 @@ func TestInstallYAML(t *testing.T) {
 		t.Error("an image without a tag was accepted")
 	}
 }
+
+func TestSplitImage(t *testing.T) {
+	for _, c := range []struct {
+		image, repo, tag string
+		ok               bool
+	}{
+		{"hookrun/hookrun:0.1.0", "hookrun/hookrun", "0.1.0", true},
+		{"registry.example.com:5000/hookrun:v0.1.0", "registry.example.com:5000/hookrun", "v0.1.0", true},
+		{"localhost:5000/team/hookrun:1", "localhost:5000/team/hookrun", "1", true},
+		{"registry:5000/hookrun", "", "", false}, // the port is no tag
+		{"hookrun/hookrun", "", "", false},
+		{"hookrun/hookrun:", "", "", false},
+		{":0.1.0", "", "", false},
+	} {
+		repo, tag, err := splitImage(c.image)
+		if (err == nil) != c.ok || repo != c.repo || tag != c.tag {
+			t.Errorf("splitImage(%q) = %q, %q, %v; want %q, %q, ok=%v", c.image, repo, tag, err, c.repo, c.tag, c.ok)
+		}
+	}
+}
