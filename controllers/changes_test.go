@@ -37,8 +37,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
@@ -431,6 +434,12 @@ const zeroSHA40 = "0000000000000000000000000000000000000000"
 // docs/readme.md (a list GitHub may have cut at 20) to srv.
 func deliverPush(t *testing.T, srv http.Handler, tmpl *hooksv1alpha1.HookTemplate, id string, n int, dryRun bool) *httptest.ResponseRecorder {
 	t.Helper()
+	return deliverPushTo(t, srv, "/hooks/"+tmpl.Namespace+"/"+tmpl.Name, id, n, dryRun)
+}
+
+// deliverPushTo is deliverPush to a webhook path (a HookSource's).
+func deliverPushTo(t *testing.T, srv http.Handler, path, id string, n int, dryRun bool) *httptest.ResponseRecorder {
+	t.Helper()
 	var commits []string
 	for i := range n {
 		commits = append(commits, fmt.Sprintf(`{"id":"%040d","message":"docs","added":[],"removed":[],"modified":["docs/readme.md"]}`, i))
@@ -441,7 +450,7 @@ func deliverPush(t *testing.T, srv http.Handler, tmpl *hooksv1alpha1.HookTemplat
 		changesBefore, changesAfter, strings.Join(commits, ","), changesAfter))
 	mac := hmac.New(sha256.New, []byte(pollTestKey))
 	mac.Write(body)
-	req := httptest.NewRequest(http.MethodPost, "/hooks/"+tmpl.Namespace+"/"+tmpl.Name, bytes.NewReader(body))
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 	req.Header.Set("X-GitHub-Event", "push")
 	req.Header.Set("X-GitHub-Delivery", id)
 	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
@@ -535,5 +544,150 @@ func TestIncompletePushAsksTheHost(t *testing.T) {
 	}
 	if runs := runsOf(t, ns); len(runs) != 1 || runs[0].Spec.Delivery.ID != "gh-fail" {
 		t.Errorf("runs = %v, want the one of gh-fail", runNames(runs))
+	}
+}
+
+// sourceChangesSetup makes the HookSource "acme" (GitHub, pollTestKey) in
+// a new namespace with the report token Secrets "site-git" (changesToken)
+// and "docs-git" (changesToken+"-docs") and the templates, and returns a
+// webhook server reading through a manager's cache (the source's templates
+// are listed with a field index) and asking hosts with h.
+func sourceChangesSetup(t *testing.T, h *HostChangedFiles, tmpls ...*hooksv1alpha1.HookTemplate) (ns string, srv http.Handler) {
+	t.Helper()
+	ns = newNamespace(t)
+	var mgr ctrl.Manager
+	startManager(t, ns, func(m ctrl.Manager) error { mgr = m; return nil })
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acme-webhook", Namespace: ns},
+		Data: map[string][]byte{hooksv1alpha1.DefaultSecretKey: []byte(pollTestKey)}})
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "site-git", Namespace: ns},
+		Data: map[string][]byte{"token": []byte(changesToken)}})
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "docs-git", Namespace: ns},
+		Data: map[string][]byte{"token": []byte(changesToken + "-docs")}})
+	create(t, newSource(ns, "acme"))
+	for _, tmpl := range tmpls {
+		tmpl.Namespace = ns
+		create(t, tmpl)
+	}
+	cached := mgr.GetClient()
+	g := NewWithT(t)
+	g.Eventually(func(g Gomega) {
+		list := &hooksv1alpha1.HookTemplateList{}
+		g.Expect(cached.List(context.Background(), list, client.InNamespace(ns),
+			client.MatchingFields{hooksv1alpha1.IndexTemplateSource: "acme"})).To(Succeed())
+		g.Expect(list.Items).To(HaveLen(len(tmpls)))
+		g.Expect(cached.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "acme-webhook"}, &corev1.Secret{})).To(Succeed())
+		g.Expect(cached.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "acme"}, &hooksv1alpha1.HookSource{})).To(Succeed())
+	}, timeout, poll).Should(Succeed())
+	h.Reader = k8sClient
+	return ns, webhookserver.New(cached, k8sClient, k8sClient.Scheme(), webhookserver.Options{ChangedFiles: h})
+}
+
+// pathsTemplate is a template of the source "acme" that runs for pushes
+// changing deploy/ and reports to url (repository: the delivery's when
+// empty) with the token of the Secret creds.
+func pathsTemplate(name, url, repository, creds string) *hooksv1alpha1.HookTemplate {
+	tmpl := sourcedTemplate("", name, "acme")
+	tmpl.Spec.Match.Paths = []string{"deploy/**"}
+	tmpl.Spec.Report = &hooksv1alpha1.ReportSpec{Provider: hooksv1alpha1.ReportGitHub, URL: url, Repository: repository,
+		CredentialsRef: &hooksv1alpha1.ReportCredentialsRef{Name: creds}}
+	return tmpl
+}
+
+// TestSourceFanOutAsksAHangingHostOnce: a HookSource delivery whose
+// templates ask a host that never answers spends one time limit on it in
+// all, not one per template: the host is asked once, a template with
+// another question is not asked once the limit is spent, and every
+// template asking that host runs (202, the runs stored). Another host's
+// answer is not used for templates asking the hanging one.
+func TestSourceFanOutAsksAHangingHostOnce(t *testing.T) {
+	needEnvtest(t)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var hung []string
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hung = append(hung, r.RequestURI)
+		mu.Unlock()
+		select { // until the client gives up or the test ends
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hanging.Close()
+	defer close(release) // before Close, which waits for the handlers
+	docsOnly := `{"status":"ahead","ahead_by":25,"behind_by":0,"total_commits":25,"files":[{"filename":"docs/readme.md","status":"modified"}]}`
+	quick := &fakeHost{t: t, authHeader: "Authorization", answers: map[string]string{
+		"/repos/acme/site/compare/" + changesBefore + "..." + changesAfter: docsOnly,
+	}}
+	quickSrv := httptest.NewServer(quick)
+	defer quickSrv.Close()
+
+	ns, srv := sourceChangesSetup(t, &HostChangedFiles{Timeout: 300 * time.Millisecond},
+		pathsTemplate("a-quick", quickSrv.URL, "", "site-git"),
+		pathsTemplate("b-hang", hanging.URL, "", "site-git"),
+		pathsTemplate("c-hang", hanging.URL, "", "site-git"),
+		pathsTemplate("d-hang", hanging.URL, "", "site-git"),
+		pathsTemplate("e-hang", hanging.URL, "", "site-git"),
+		pathsTemplate("f-hang-other", hanging.URL, "acme/other", "site-git"),
+	)
+
+	const id = "gh-hang"
+	w := deliverPushTo(t, srv, webhookserver.SourcePath(ns, "acme"), id, 20, false)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("delivery answered %d %s, want 202", w.Code, w.Body)
+	}
+	mu.Lock()
+	asked := slices.Clone(hung)
+	mu.Unlock()
+	if want := []string{"/repos/acme/site/compare/" + changesBefore + "..." + changesAfter}; !cmp.Equal(asked, want) {
+		t.Errorf("the hanging host was asked %q, want once: %q", asked, want)
+	}
+	if calls := quick.recorded(); len(calls) != 1 {
+		t.Errorf("the answering host was asked %+v, want once", calls)
+	}
+	var want []string
+	for _, name := range []string{"b-hang", "c-hang", "d-hang", "e-hang", "f-hang-other"} {
+		want = append(want, webhookserver.RunName(name, id))
+	}
+	if got := runNames(runsOf(t, ns)); !cmp.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+		t.Errorf("runs = %v, want %v (a-quick's host listed only docs; the others could not tell)", got, want)
+	}
+}
+
+// TestSourceFanOutSharesHostAnswersOnlyForTheSameQuestion: templates of one
+// HookSource share a host's list only when they ask the same host about
+// the same repository with the same credentials.
+func TestSourceFanOutSharesHostAnswersOnlyForTheSameQuestion(t *testing.T) {
+	needEnvtest(t)
+	siteURI := "/repos/acme/site/compare/" + changesBefore + "..." + changesAfter
+	otherURI := "/repos/acme/other/compare/" + changesBefore + "..." + changesAfter
+	host := &fakeHost{t: t, authHeader: "Authorization", answers: map[string]string{
+		siteURI:  `{"status":"ahead","ahead_by":25,"behind_by":0,"total_commits":25,"files":[{"filename":"docs/readme.md","status":"modified"}]}`,
+		otherURI: `{"status":"ahead","ahead_by":25,"behind_by":0,"total_commits":25,"files":[{"filename":"deploy/app.yaml","status":"modified"}]}`,
+	}}
+	gh := httptest.NewServer(host)
+	defer gh.Close()
+	ns, srv := sourceChangesSetup(t, &HostChangedFiles{},
+		pathsTemplate("a-site", gh.URL, "", "site-git"),
+		pathsTemplate("b-site", gh.URL, "", "site-git"),
+		pathsTemplate("c-other", gh.URL, "acme/other", "site-git"),
+		pathsTemplate("d-docs-token", gh.URL, "", "docs-git"),
+	)
+
+	const id = "gh-share"
+	w := deliverPushTo(t, srv, webhookserver.SourcePath(ns, "acme"), id, 20, false)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("delivery answered %d %s, want 202", w.Code, w.Body)
+	}
+	want := []hostCall{
+		{http.MethodGet, siteURI, "Bearer " + changesToken},
+		{http.MethodGet, otherURI, "Bearer " + changesToken},
+		{http.MethodGet, siteURI, "Bearer " + changesToken + "-docs"},
+	}
+	if calls := host.recorded(); !cmp.Equal(calls, want) {
+		t.Errorf("compare requests = %+v, want %+v (b-site shares a-site's)", calls, want)
+	}
+	if got, want := runNames(runsOf(t, ns)), []string{webhookserver.RunName("c-other", id)}; !cmp.Equal(got, want) {
+		t.Errorf("runs = %v, want %v (only acme/other changed deploy/)", got, want)
 	}
 }

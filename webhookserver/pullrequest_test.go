@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -495,6 +496,12 @@ func (f *countingFetcher) ChangedFiles(_ context.Context, _ *v1alpha1.HookTempla
 	f.asked = append(f.asked, d)
 	return f.files, "the github compare API", f.err
 }
+
+func (f *countingFetcher) Question(_ *v1alpha1.HookTemplate, d v1alpha1.Delivery) string {
+	return d.Repository + " " + d.Before + "..." + d.SHA
+}
+
+func (f *countingFetcher) TimeLimit() time.Duration { return time.Second }
 
 // TestChangedFilesFetcherIsAskedOnlyWhenItMatters: a pull request (its
 // payload lists no files) is asked about only when every other field
