@@ -319,12 +319,7 @@ func (q *hostQuery) get(ctx context.Context, rawURL string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: could not build the request", q.api)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "hookrun")
-	if q.endpoint.provider == hooksv1alpha1.ReportGitHub {
-		req.Header.Set("Accept", "application/vnd.github+json")
-		req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-	}
+	setAPIHeaders(req.Header, q.endpoint.provider)
 	resp, err := q.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
