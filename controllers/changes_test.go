@@ -382,9 +382,6 @@ func TestChangedFilesFailures(t *testing.T) {
 			wantErr: "the github compare API answered more than 64 bytes", wantCalls: 1},
 		{name: "not JSON", delivery: push("acme/site"), answers: map[string]string{compareURI: `<html>`},
 			wantErr: "the github compare API answered something that is not its JSON", wantCalls: 1},
-		{name: "redirect to another host keeps the token home", delivery: push("acme/site"),
-			handler: http.RedirectHandler("http://elsewhere.invalid/steal", http.StatusFound),
-			wantErr: "the github compare API could not be reached"},
 		{name: "a page outside report.url is not fetched", delivery: pullRequest("acme/site", 1),
 			tmpl: func(url string) *hooksv1alpha1.HookTemplate {
 				return changesTemplate(hooksv1alpha1.ProviderBitbucket, hooksv1alpha1.ReportBitbucket, url, "acme/site")
@@ -429,6 +426,35 @@ func TestChangedFilesFailures(t *testing.T) {
 }
 
 const zeroSHA40 = "0000000000000000000000000000000000000000"
+
+// TestChangedFilesRedirectKeepsTheTokenHome: a host that redirects the
+// compare request to another server (a real one, that would answer) is
+// not followed: that server receives no request, so never the token the
+// transport puts on every request, and the host cannot tell.
+func TestChangedFilesRedirectKeepsTheTokenHome(t *testing.T) {
+	var mu sync.Mutex
+	var stolen []hostCall
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		stolen = append(stolen, hostCall{r.Method, r.RequestURI, r.Header.Get("Authorization")})
+		mu.Unlock()
+		_, _ = w.Write([]byte(githubCompareAhead))
+	}))
+	defer elsewhere.Close()
+	home := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/steal", http.StatusFound))
+	defer home.Close()
+
+	h := changesReader(map[string][]byte{"token": []byte(changesToken)})
+	files, _, err := h.ChangedFiles(context.Background(), changesTemplate(hooksv1alpha1.ProviderGitHub, "", home.URL, ""), push("acme/site"))
+	if want := "the github compare API could not be reached"; err == nil || err.Error() != want {
+		t.Errorf("err = %v (files %v), want %q", err, files, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stolen) != 0 {
+		t.Errorf("the server redirected to received %+v, want no request", stolen)
+	}
+}
 
 // deliverPush POSTs a signed GitHub push of n commits that each touched
 // docs/readme.md (a list GitHub may have cut at 20) to srv.
