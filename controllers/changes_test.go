@@ -678,6 +678,29 @@ func TestSourceFanOutAsksAHangingHostOnce(t *testing.T) {
 	if got := runNames(runsOf(t, ns)); !cmp.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
 		t.Errorf("runs = %v, want %v (a-quick's host listed only docs; the others could not tell)", got, want)
 	}
+
+	// The dry run says why each template that could not be told matches.
+	w = deliverPushTo(t, srv, webhookserver.SourcePath(ns, "acme"), id, 20, true)
+	var dry webhookserver.SourceDryRunAnswer
+	if err := json.Unmarshal(w.Body.Bytes(), &dry); err != nil || w.Code != http.StatusOK || len(dry.Templates) != 6 {
+		t.Fatalf("dry run answered %d %s", w.Code, w.Body)
+	}
+	const prefix = "the payload's list of changed files is missing or may be incomplete and the host could not complete it ("
+	notes := map[string]string{}
+	for _, tt := range dry.Templates {
+		notes[tt.Template] = strings.TrimSuffix(strings.TrimPrefix(tt.Match.Paths.Note, prefix), "): matched, so that no deploy is missed")
+	}
+	wantNotes := map[string]string{
+		"a-quick":      "no changed file matches a pattern of match.paths",
+		"b-hang":       "the github compare API did not answer in time",
+		"c-hang":       "the github compare API did not answer in time",
+		"d-hang":       "the github compare API did not answer in time",
+		"e-hang":       "the github compare API did not answer in time",
+		"f-hang-other": "the time to ask the host about this delivery ran out",
+	}
+	if !cmp.Equal(notes, wantNotes) {
+		t.Errorf("dry-run paths notes = %v, want %v", notes, wantNotes)
+	}
 }
 
 // TestSourceFanOutSharesHostAnswersOnlyForTheSameQuestion: templates of one
@@ -715,5 +738,27 @@ func TestSourceFanOutSharesHostAnswersOnlyForTheSameQuestion(t *testing.T) {
 	}
 	if got, want := runNames(runsOf(t, ns)), []string{webhookserver.RunName("c-other", id)}; !cmp.Equal(got, want) {
 		t.Errorf("runs = %v, want %v (only acme/other changed deploy/)", got, want)
+	}
+
+	// The host fails: each question is asked once (b-site is told a-site's
+	// failure), and every template runs.
+	host.mu.Lock()
+	host.status, host.calls = http.StatusInternalServerError, nil
+	host.mu.Unlock()
+	const failID = "gh-share-fail"
+	if w := deliverPushTo(t, srv, webhookserver.SourcePath(ns, "acme"), failID, 20, false); w.Code != http.StatusAccepted {
+		t.Fatalf("delivery to a failing host answered %d %s, want 202", w.Code, w.Body)
+	}
+	if calls := host.recorded(); !cmp.Equal(calls, want) {
+		t.Errorf("compare requests to a failing host = %+v, want %+v", calls, want)
+	}
+	var failed []string
+	for _, r := range runsOf(t, ns) {
+		if r.Spec.Delivery.ID == failID {
+			failed = append(failed, r.Spec.TemplateRef.Name)
+		}
+	}
+	if want := []string{"a-site", "b-site", "c-other", "d-docs-token"}; !cmp.Equal(slices.Sorted(slices.Values(failed)), want) {
+		t.Errorf("templates run for a failing host = %v, want %v", failed, want)
 	}
 }
