@@ -65,8 +65,9 @@ type HostChangedFiles struct {
 	// Transport is the base of the HTTP client (default
 	// http.DefaultTransport).
 	Transport http.RoundTripper
-	// Timeout bounds all requests of one question (default 5s): git hosts
-	// give up on a delivery after about 10s.
+	// Timeout bounds all the requests about one delivery, whatever the
+	// number of templates asking (default 5s): git hosts give up on a
+	// delivery after about 10s, and the runs must still be stored.
 	Timeout time.Duration
 	// MaxBytes bounds one answer's body (default 8 MiB); a larger answer
 	// is treated as incomplete.
@@ -160,14 +161,7 @@ func apiName(p hooksv1alpha1.ReportProvider, c comparison) string {
 // changed (webhookserver.ChangedFilesFetcher).
 func (h *HostChangedFiles) ChangedFiles(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, d hooksv1alpha1.Delivery) ([]string, string, error) {
 	h.init()
-	if tmpl.Spec.Report == nil {
-		return nil, "", errors.New("the template has no spec.report credentials to ask the host with")
-	}
-	e, err := resolveEndpoint(tmpl, d.Repository)
-	if err != nil {
-		return nil, "", err
-	}
-	c, err := comparisonOf(d)
+	e, c, err := questionOf(tmpl, d)
 	if err != nil {
 		return nil, "", err
 	}
@@ -196,6 +190,52 @@ func (h *HostChangedFiles) ChangedFiles(ctx context.Context, tmpl *hooksv1alpha1
 		return nil, "", err
 	}
 	return files, api, nil
+}
+
+// questionOf is what ChangedFiles asks: which host about which repository,
+// and what to compare.
+func questionOf(tmpl *hooksv1alpha1.HookTemplate, d hooksv1alpha1.Delivery) (reportEndpoint, comparison, error) {
+	if tmpl.Spec.Report == nil {
+		return reportEndpoint{}, comparison{}, errors.New("the template has no spec.report credentials to ask the host with")
+	}
+	e, err := resolveEndpoint(tmpl, d.Repository)
+	if err != nil {
+		return e, comparison{}, err
+	}
+	c, err := comparisonOf(d)
+	return e, c, err
+}
+
+// Question names what ChangedFiles would ask (webhookserver.ChangedFilesFetcher):
+// the API's provider and URL, the repository, the credentials (their
+// Secret and key, or the GitHub App) and the comparison. It never holds a
+// credential's value.
+func (h *HostChangedFiles) Question(tmpl *hooksv1alpha1.HookTemplate, d hooksv1alpha1.Delivery) string {
+	e, c, err := questionOf(tmpl, d)
+	if err != nil {
+		return "" // ChangedFiles answers with the error without asking
+	}
+	rep := tmpl.Spec.Report
+	q, err := json.Marshal(struct {
+		Provider             hooksv1alpha1.ReportProvider
+		URL, Repo, Namespace string
+		Credentials          *hooksv1alpha1.ReportCredentialsRef
+		App                  *hooksv1alpha1.GitHubAppSpec
+		Base, Head           string
+		PR                   int64
+		Push                 bool
+	}{e.provider, e.baseURL, e.repository, tmpl.Namespace, rep.CredentialsRef, rep.GitHubApp, c.base, c.head, c.pr, c.push})
+	if err != nil {
+		return ""
+	}
+	return string(q)
+}
+
+// TimeLimit bounds all the questions of one delivery together
+// (webhookserver.ChangedFilesFetcher): the Timeout.
+func (h *HostChangedFiles) TimeLimit() time.Duration {
+	h.init()
+	return h.Timeout
 }
 
 // client is an HTTP client that authenticates as spec.report says (a
@@ -279,12 +319,7 @@ func (q *hostQuery) get(ctx context.Context, rawURL string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: could not build the request", q.api)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "hookrun")
-	if q.endpoint.provider == hooksv1alpha1.ReportGitHub {
-		req.Header.Set("Accept", "application/vnd.github+json")
-		req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-	}
+	setAPIHeaders(req.Header, q.endpoint.provider)
 	resp, err := q.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -37,8 +37,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	hooksv1alpha1 "github.com/hookrun/hookrun/api/v1alpha1"
@@ -379,9 +382,6 @@ func TestChangedFilesFailures(t *testing.T) {
 			wantErr: "the github compare API answered more than 64 bytes", wantCalls: 1},
 		{name: "not JSON", delivery: push("acme/site"), answers: map[string]string{compareURI: `<html>`},
 			wantErr: "the github compare API answered something that is not its JSON", wantCalls: 1},
-		{name: "redirect to another host keeps the token home", delivery: push("acme/site"),
-			handler: http.RedirectHandler("http://elsewhere.invalid/steal", http.StatusFound),
-			wantErr: "the github compare API could not be reached"},
 		{name: "a page outside report.url is not fetched", delivery: pullRequest("acme/site", 1),
 			tmpl: func(url string) *hooksv1alpha1.HookTemplate {
 				return changesTemplate(hooksv1alpha1.ProviderBitbucket, hooksv1alpha1.ReportBitbucket, url, "acme/site")
@@ -427,9 +427,44 @@ func TestChangedFilesFailures(t *testing.T) {
 
 const zeroSHA40 = "0000000000000000000000000000000000000000"
 
+// TestChangedFilesRedirectKeepsTheTokenHome: a host that redirects the
+// compare request to another server (a real one, that would answer) is
+// not followed: that server receives no request, so never the token the
+// transport puts on every request, and the host cannot tell.
+func TestChangedFilesRedirectKeepsTheTokenHome(t *testing.T) {
+	var mu sync.Mutex
+	var stolen []hostCall
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		stolen = append(stolen, hostCall{r.Method, r.RequestURI, r.Header.Get("Authorization")})
+		mu.Unlock()
+		_, _ = w.Write([]byte(githubCompareAhead))
+	}))
+	defer elsewhere.Close()
+	home := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/steal", http.StatusFound))
+	defer home.Close()
+
+	h := changesReader(map[string][]byte{"token": []byte(changesToken)})
+	files, _, err := h.ChangedFiles(context.Background(), changesTemplate(hooksv1alpha1.ProviderGitHub, "", home.URL, ""), push("acme/site"))
+	if want := "the github compare API could not be reached"; err == nil || err.Error() != want {
+		t.Errorf("err = %v (files %v), want %q", err, files, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stolen) != 0 {
+		t.Errorf("the server redirected to received %+v, want no request", stolen)
+	}
+}
+
 // deliverPush POSTs a signed GitHub push of n commits that each touched
 // docs/readme.md (a list GitHub may have cut at 20) to srv.
 func deliverPush(t *testing.T, srv http.Handler, tmpl *hooksv1alpha1.HookTemplate, id string, n int, dryRun bool) *httptest.ResponseRecorder {
+	t.Helper()
+	return deliverPushTo(t, srv, "/hooks/"+tmpl.Namespace+"/"+tmpl.Name, id, n, dryRun)
+}
+
+// deliverPushTo is deliverPush to a webhook path (a HookSource's).
+func deliverPushTo(t *testing.T, srv http.Handler, path, id string, n int, dryRun bool) *httptest.ResponseRecorder {
 	t.Helper()
 	var commits []string
 	for i := range n {
@@ -441,7 +476,7 @@ func deliverPush(t *testing.T, srv http.Handler, tmpl *hooksv1alpha1.HookTemplat
 		changesBefore, changesAfter, strings.Join(commits, ","), changesAfter))
 	mac := hmac.New(sha256.New, []byte(pollTestKey))
 	mac.Write(body)
-	req := httptest.NewRequest(http.MethodPost, "/hooks/"+tmpl.Namespace+"/"+tmpl.Name, bytes.NewReader(body))
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 	req.Header.Set("X-GitHub-Event", "push")
 	req.Header.Set("X-GitHub-Delivery", id)
 	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
@@ -535,5 +570,195 @@ func TestIncompletePushAsksTheHost(t *testing.T) {
 	}
 	if runs := runsOf(t, ns); len(runs) != 1 || runs[0].Spec.Delivery.ID != "gh-fail" {
 		t.Errorf("runs = %v, want the one of gh-fail", runNames(runs))
+	}
+}
+
+// sourceChangesSetup makes the HookSource "acme" (GitHub, pollTestKey) in
+// a new namespace with the report token Secrets "site-git" (changesToken)
+// and "docs-git" (changesToken+"-docs") and the templates, and returns a
+// webhook server reading through a manager's cache (the source's templates
+// are listed with a field index) and asking hosts with h.
+func sourceChangesSetup(t *testing.T, h *HostChangedFiles, tmpls ...*hooksv1alpha1.HookTemplate) (ns string, srv http.Handler) {
+	t.Helper()
+	ns = newNamespace(t)
+	var mgr ctrl.Manager
+	startManager(t, ns, func(m ctrl.Manager) error { mgr = m; return nil })
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acme-webhook", Namespace: ns},
+		Data: map[string][]byte{hooksv1alpha1.DefaultSecretKey: []byte(pollTestKey)}})
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "site-git", Namespace: ns},
+		Data: map[string][]byte{"token": []byte(changesToken)}})
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "docs-git", Namespace: ns},
+		Data: map[string][]byte{"token": []byte(changesToken + "-docs")}})
+	create(t, newSource(ns, "acme"))
+	for _, tmpl := range tmpls {
+		tmpl.Namespace = ns
+		create(t, tmpl)
+	}
+	cached := mgr.GetClient()
+	g := NewWithT(t)
+	g.Eventually(func(g Gomega) {
+		list := &hooksv1alpha1.HookTemplateList{}
+		g.Expect(cached.List(context.Background(), list, client.InNamespace(ns),
+			client.MatchingFields{hooksv1alpha1.IndexTemplateSource: "acme"})).To(Succeed())
+		g.Expect(list.Items).To(HaveLen(len(tmpls)))
+		g.Expect(cached.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "acme-webhook"}, &corev1.Secret{})).To(Succeed())
+		g.Expect(cached.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "acme"}, &hooksv1alpha1.HookSource{})).To(Succeed())
+	}, timeout, poll).Should(Succeed())
+	h.Reader = k8sClient
+	return ns, webhookserver.New(cached, k8sClient, k8sClient.Scheme(), webhookserver.Options{ChangedFiles: h})
+}
+
+// pathsTemplate is a template of the source "acme" that runs for pushes
+// changing deploy/ and reports to url (repository: the delivery's when
+// empty) with the token of the Secret creds.
+func pathsTemplate(name, url, repository, creds string) *hooksv1alpha1.HookTemplate {
+	tmpl := sourcedTemplate("", name, "acme")
+	tmpl.Spec.Match.Paths = []string{"deploy/**"}
+	tmpl.Spec.Report = &hooksv1alpha1.ReportSpec{Provider: hooksv1alpha1.ReportGitHub, URL: url, Repository: repository,
+		CredentialsRef: &hooksv1alpha1.ReportCredentialsRef{Name: creds}}
+	return tmpl
+}
+
+// TestSourceFanOutAsksAHangingHostOnce: a HookSource delivery whose
+// templates ask a host that never answers spends one time limit on it in
+// all, not one per template: the host is asked once, a template with
+// another question is not asked once the limit is spent, and every
+// template asking that host runs (202, the runs stored). Another host's
+// answer is not used for templates asking the hanging one.
+func TestSourceFanOutAsksAHangingHostOnce(t *testing.T) {
+	needEnvtest(t)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var hung []string
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hung = append(hung, r.RequestURI)
+		mu.Unlock()
+		select { // until the client gives up or the test ends
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hanging.Close()
+	defer close(release) // before Close, which waits for the handlers
+	docsOnly := `{"status":"ahead","ahead_by":25,"behind_by":0,"total_commits":25,"files":[{"filename":"docs/readme.md","status":"modified"}]}`
+	quick := &fakeHost{t: t, authHeader: "Authorization", answers: map[string]string{
+		"/repos/acme/site/compare/" + changesBefore + "..." + changesAfter: docsOnly,
+	}}
+	quickSrv := httptest.NewServer(quick)
+	defer quickSrv.Close()
+
+	ns, srv := sourceChangesSetup(t, &HostChangedFiles{Timeout: 300 * time.Millisecond},
+		pathsTemplate("a-quick", quickSrv.URL, "", "site-git"),
+		pathsTemplate("b-hang", hanging.URL, "", "site-git"),
+		pathsTemplate("c-hang", hanging.URL, "", "site-git"),
+		pathsTemplate("d-hang", hanging.URL, "", "site-git"),
+		pathsTemplate("e-hang", hanging.URL, "", "site-git"),
+		pathsTemplate("f-hang-other", hanging.URL, "acme/other", "site-git"),
+	)
+
+	const id = "gh-hang"
+	w := deliverPushTo(t, srv, webhookserver.SourcePath(ns, "acme"), id, 20, false)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("delivery answered %d %s, want 202", w.Code, w.Body)
+	}
+	mu.Lock()
+	asked := slices.Clone(hung)
+	mu.Unlock()
+	if want := []string{"/repos/acme/site/compare/" + changesBefore + "..." + changesAfter}; !cmp.Equal(asked, want) {
+		t.Errorf("the hanging host was asked %q, want once: %q", asked, want)
+	}
+	if calls := quick.recorded(); len(calls) != 1 {
+		t.Errorf("the answering host was asked %+v, want once", calls)
+	}
+	var want []string
+	for _, name := range []string{"b-hang", "c-hang", "d-hang", "e-hang", "f-hang-other"} {
+		want = append(want, webhookserver.RunName(name, id))
+	}
+	if got := runNames(runsOf(t, ns)); !cmp.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+		t.Errorf("runs = %v, want %v (a-quick's host listed only docs; the others could not tell)", got, want)
+	}
+
+	// The dry run says why each template that could not be told matches.
+	w = deliverPushTo(t, srv, webhookserver.SourcePath(ns, "acme"), id, 20, true)
+	var dry webhookserver.SourceDryRunAnswer
+	if err := json.Unmarshal(w.Body.Bytes(), &dry); err != nil || w.Code != http.StatusOK || len(dry.Templates) != 6 {
+		t.Fatalf("dry run answered %d %s", w.Code, w.Body)
+	}
+	const prefix = "the payload's list of changed files is missing or may be incomplete and the host could not complete it ("
+	notes := map[string]string{}
+	for _, tt := range dry.Templates {
+		notes[tt.Template] = strings.TrimSuffix(strings.TrimPrefix(tt.Match.Paths.Note, prefix), "): matched, so that no deploy is missed")
+	}
+	wantNotes := map[string]string{
+		"a-quick":      "no changed file matches a pattern of match.paths",
+		"b-hang":       "the github compare API did not answer in time",
+		"c-hang":       "the github compare API did not answer in time",
+		"d-hang":       "the github compare API did not answer in time",
+		"e-hang":       "the github compare API did not answer in time",
+		"f-hang-other": "the time to ask the host about this delivery ran out",
+	}
+	if !cmp.Equal(notes, wantNotes) {
+		t.Errorf("dry-run paths notes = %v, want %v", notes, wantNotes)
+	}
+}
+
+// TestSourceFanOutSharesHostAnswersOnlyForTheSameQuestion: templates of one
+// HookSource share a host's list only when they ask the same host about
+// the same repository with the same credentials.
+func TestSourceFanOutSharesHostAnswersOnlyForTheSameQuestion(t *testing.T) {
+	needEnvtest(t)
+	siteURI := "/repos/acme/site/compare/" + changesBefore + "..." + changesAfter
+	otherURI := "/repos/acme/other/compare/" + changesBefore + "..." + changesAfter
+	host := &fakeHost{t: t, authHeader: "Authorization", answers: map[string]string{
+		siteURI:  `{"status":"ahead","ahead_by":25,"behind_by":0,"total_commits":25,"files":[{"filename":"docs/readme.md","status":"modified"}]}`,
+		otherURI: `{"status":"ahead","ahead_by":25,"behind_by":0,"total_commits":25,"files":[{"filename":"deploy/app.yaml","status":"modified"}]}`,
+	}}
+	gh := httptest.NewServer(host)
+	defer gh.Close()
+	ns, srv := sourceChangesSetup(t, &HostChangedFiles{},
+		pathsTemplate("a-site", gh.URL, "", "site-git"),
+		pathsTemplate("b-site", gh.URL, "", "site-git"),
+		pathsTemplate("c-other", gh.URL, "acme/other", "site-git"),
+		pathsTemplate("d-docs-token", gh.URL, "", "docs-git"),
+	)
+
+	const id = "gh-share"
+	w := deliverPushTo(t, srv, webhookserver.SourcePath(ns, "acme"), id, 20, false)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("delivery answered %d %s, want 202", w.Code, w.Body)
+	}
+	want := []hostCall{
+		{http.MethodGet, siteURI, "Bearer " + changesToken},
+		{http.MethodGet, otherURI, "Bearer " + changesToken},
+		{http.MethodGet, siteURI, "Bearer " + changesToken + "-docs"},
+	}
+	if calls := host.recorded(); !cmp.Equal(calls, want) {
+		t.Errorf("compare requests = %+v, want %+v (b-site shares a-site's)", calls, want)
+	}
+	if got, want := runNames(runsOf(t, ns)), []string{webhookserver.RunName("c-other", id)}; !cmp.Equal(got, want) {
+		t.Errorf("runs = %v, want %v (only acme/other changed deploy/)", got, want)
+	}
+
+	// The host fails: each question is asked once (b-site is told a-site's
+	// failure), and every template runs.
+	host.mu.Lock()
+	host.status, host.calls = http.StatusInternalServerError, nil
+	host.mu.Unlock()
+	const failID = "gh-share-fail"
+	if w := deliverPushTo(t, srv, webhookserver.SourcePath(ns, "acme"), failID, 20, false); w.Code != http.StatusAccepted {
+		t.Fatalf("delivery to a failing host answered %d %s, want 202", w.Code, w.Body)
+	}
+	if calls := host.recorded(); !cmp.Equal(calls, want) {
+		t.Errorf("compare requests to a failing host = %+v, want %+v", calls, want)
+	}
+	var failed []string
+	for _, r := range runsOf(t, ns) {
+		if r.Spec.Delivery.ID == failID {
+			failed = append(failed, r.Spec.TemplateRef.Name)
+		}
+	}
+	if want := []string{"a-site", "b-site", "c-other", "d-docs-token"}; !cmp.Equal(slices.Sorted(slices.Values(failed)), want) {
+		t.Errorf("templates run for a failing host = %v, want %v", failed, want)
 	}
 }

@@ -310,14 +310,21 @@ func statusRequest(ctx context.Context, t reportTarget, phase hooksv1alpha1.Hook
 		return nil, fmt.Errorf("build report request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "hookrun")
+	setAPIHeaders(req.Header, t.provider)
 	setAuthorization(req.Header, t.provider, t.token)
-	if t.provider == hooksv1alpha1.ReportGitHub {
-		req.Header.Set("Accept", "application/vnd.github+json")
-		req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-	}
 	return req, nil
+}
+
+// setAPIHeaders sets the headers every request to a host's REST API
+// carries: JSON is accepted, hookrun names itself, and GitHub gets its
+// media type and the API version the requests were written against.
+func setAPIHeaders(h http.Header, p hooksv1alpha1.ReportProvider) {
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", "hookrun")
+	if p == hooksv1alpha1.ReportGitHub {
+		h.Set("Accept", "application/vnd.github+json")
+		h.Set("X-GitHub-Api-Version", "2022-11-28")
+	}
 }
 
 // setAuthorization sets the header each host reads a token from:

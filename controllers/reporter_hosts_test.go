@@ -246,3 +246,27 @@ func TestExpandTargetURL(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// TestSetAPIHeaders: the headers the status and the changed-files requests
+// share, per host.
+func TestSetAPIHeaders(t *testing.T) {
+	tests := []struct {
+		provider hooksv1alpha1.ReportProvider
+		want     http.Header
+	}{
+		{hooksv1alpha1.ReportGitHub, http.Header{"Accept": {"application/vnd.github+json"}, "User-Agent": {"hookrun"}, "X-Github-Api-Version": {"2022-11-28"}}},
+		{hooksv1alpha1.ReportGitea, http.Header{"Accept": {"application/json"}, "User-Agent": {"hookrun"}}},
+		{hooksv1alpha1.ReportGitLab, http.Header{"Accept": {"application/json"}, "User-Agent": {"hookrun"}}},
+		{hooksv1alpha1.ReportBitbucket, http.Header{"Accept": {"application/json"}, "User-Agent": {"hookrun"}}},
+		{hooksv1alpha1.ReportBitbucketServer, http.Header{"Accept": {"application/json"}, "User-Agent": {"hookrun"}}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.provider), func(t *testing.T) {
+			h := http.Header{}
+			setAPIHeaders(h, tt.provider)
+			if !cmp.Equal(h, tt.want) {
+				t.Errorf("headers = %v, want %v", h, tt.want)
+			}
+		})
+	}
+}

@@ -207,7 +207,9 @@ func (s *Server) deliver(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 
 	mt := s.compiled.get(tmpl).match
-	s.fillChangedFiles(ctx, mt, tmpl, ev)
+	fillCtx, cancel := s.fillContext(ctx)
+	ev = s.fillChangedFiles(fillCtx, mt, tmpl, ev)
+	cancel()
 	chosen, result := pick(mt, ev)
 	dryRun := isDryRun(r.Header)
 	if !result.Matched && !dryRun {

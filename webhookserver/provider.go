@@ -193,6 +193,9 @@ type event struct {
 	// header is the request's (match.expression reads it).
 	header http.Header
 	input  *exprInput
+	// answers are the hosts' answers about the changed files, by question
+	// (ChangedFilesFetcher.Question), for all the templates of the delivery.
+	answers map[string]hostAnswer
 }
 
 // exprInput is what match.expression reads of the request, decoded once

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -484,16 +485,32 @@ func TestOversizedPullRequestRefIsABadRequest(t *testing.T) {
 }
 
 // countingFetcher answers ChangedFiles with fixed files or an error and
-// counts the questions.
+// counts the questions and the deadlines they were asked with (zero:
+// none).
 type countingFetcher struct {
-	files []string
-	err   error
-	asked []v1alpha1.Delivery
+	files     []string
+	err       error
+	limit     time.Duration // TimeLimit (default 1s)
+	asked     []v1alpha1.Delivery
+	deadlines []time.Time
 }
 
-func (f *countingFetcher) ChangedFiles(_ context.Context, _ *v1alpha1.HookTemplate, d v1alpha1.Delivery) ([]string, string, error) {
+func (f *countingFetcher) ChangedFiles(ctx context.Context, _ *v1alpha1.HookTemplate, d v1alpha1.Delivery) ([]string, string, error) {
 	f.asked = append(f.asked, d)
+	dl, _ := ctx.Deadline()
+	f.deadlines = append(f.deadlines, dl)
 	return f.files, "the github compare API", f.err
+}
+
+func (f *countingFetcher) Question(_ *v1alpha1.HookTemplate, d v1alpha1.Delivery) string {
+	return d.Repository + " " + d.Before + "..." + d.SHA
+}
+
+func (f *countingFetcher) TimeLimit() time.Duration {
+	if f.limit > 0 {
+		return f.limit
+	}
+	return time.Second
 }
 
 // TestChangedFilesFetcherIsAskedOnlyWhenItMatters: a pull request (its
@@ -554,6 +571,17 @@ func TestChangedFilesFetcherIsAskedOnlyWhenItMatters(t *testing.T) {
 			"(the github compare API answered HTTP 404): matched, so that no deploy is missed"
 		if code != http.StatusOK || !got.WouldRun || got.Match.Paths.Note != want {
 			t.Errorf("status %d wouldRun %v note %q, want %q", code, got.WouldRun, got.Match.Paths.Note, want)
+		}
+	})
+	t.Run("the host is asked within the fetcher's time limit", func(t *testing.T) {
+		f := &countingFetcher{files: []string{"deploy/x"}, limit: time.Hour}
+		before := time.Now()
+		code, _, _ := deliver(t, f, nil, false)
+		if code != http.StatusAccepted || len(f.deadlines) != 1 {
+			t.Fatalf("status %d, %d questions; want 202 after one", code, len(f.deadlines))
+		}
+		if dl := f.deadlines[0]; dl.Before(before.Add(time.Hour)) || dl.After(time.Now().Add(time.Hour)) {
+			t.Errorf("asked with deadline %v, want an hour after the delivery arrived (%v)", dl, before)
 		}
 	})
 	t.Run("the host lists too many: matched", func(t *testing.T) {

@@ -186,6 +186,8 @@ func (s *Server) fanOut(ctx context.Context, r *http.Request, tmpls []*v1alpha1.
 	dryRun := isDryRun(r.Header)
 	targets := make([]target, 0, len(tmpls))
 	var pending []*createdRun
+	fillCtx, cancel := s.fillContext(ctx)
+	defer cancel()
 	for _, tmpl := range tmpls {
 		t := target{tmpl: tmpl}
 		c := s.compiled.get(tmpl)
@@ -197,13 +199,13 @@ func (s *Server) fanOut(ctx context.Context, r *http.Request, tmpls []*v1alpha1.
 			targets = append(targets, t)
 			continue
 		}
-		s.fillChangedFiles(ctx, c.match, tmpl, ev)
-		chosen, result := pick(c.match, ev)
+		tev := s.fillChangedFiles(fillCtx, c.match, tmpl, ev)
+		chosen, result := pick(c.match, tev)
 		t.result = result
 		if result.Matched || dryRun {
 			tp := *prep
 			tp.params = c.params
-			run, err := s.newRun(ctx, tmpl, &tp, ev, chosen.delivery, now)
+			run, err := s.newRun(ctx, tmpl, &tp, tev, chosen.delivery, now)
 			if err != nil {
 				return answerOf(err)
 			}
@@ -223,7 +225,7 @@ func (s *Server) fanOut(ctx context.Context, r *http.Request, tmpls []*v1alpha1.
 		log.V(1).Info("delivery ignored", "reason", reason)
 		return answer{status: http.StatusNoContent, reason: reason}
 	}
-	s.storeAll(ctx, pending)
+	s.storeAll(ctx, pending) // the request's context: the fill's limit may be spent
 	return runsAnswer(pending)
 }
 
