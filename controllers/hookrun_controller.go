@@ -119,7 +119,7 @@ func (r *HookRunReconciler) step(ctx context.Context, orig, run *hooksv1alpha1.H
 	case state == jobForeign:
 		end = jobConflict(JobName(run))
 	case run.Spec.Cancel:
-		if end, err = r.cancel(ctx, job); err != nil {
+		if end, err = r.cancel(ctx, run); err != nil {
 			return err
 		}
 	case state == jobLive:
@@ -386,9 +386,11 @@ func (r *HookRunReconciler) lastAttemptResult(ctx context.Context, run *hooksv1a
 	return lastRunContainerResult(pods.Items), nil
 }
 
-// cancel stops the run's Job, if any: the run ends Cancelled.
-func (r *HookRunReconciler) cancel(ctx context.Context, job *batchv1.Job) (*ending, error) {
-	if err := r.deleteJob(ctx, job); err != nil {
+// cancel stops every Job the run has, whatever its status records: a run
+// on every node creates its node Jobs before its status shows them, and
+// a cancel may come in between. The run ends Cancelled.
+func (r *HookRunReconciler) cancel(ctx context.Context, run *hooksv1alpha1.HookRun) (*ending, error) {
+	if err := r.deleteJobsOfRun(ctx, run); err != nil {
 		return nil, err
 	}
 	return &ending{phase: hooksv1alpha1.PhaseCancelled, reason: hooksv1alpha1.ReasonCancelledByUser, message: "cancelled by setting spec.cancel"}, nil

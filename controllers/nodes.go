@@ -212,10 +212,12 @@ func (r *HookRunReconciler) startNodes(ctx context.Context, tmpl *hooksv1alpha1.
 	if pod := tmpl.Spec.Run.PodTemplate; pod != nil {
 		tolerations = pod.Spec.Tolerations
 	}
-	names, err := r.withNodesOfJobs(ctx, run, eligibleNodes(nodes.Items, tolerations))
+	eligible := eligibleNodes(nodes.Items, tolerations)
+	jobOf, err := r.nodesOfJobs(ctx, run)
 	if err != nil {
 		return nil, err
 	}
+	names := withNodesOfJobs(eligible, jobOf)
 	switch {
 	case len(names) == 0:
 		return failed(hooksv1alpha1.ReasonNoMatchingNodes, fmt.Sprintf("no Ready, schedulable node matches run.nodes.selector %q", selector.String())), nil
@@ -224,29 +226,40 @@ func (r *HookRunReconciler) startNodes(ctx context.Context, tmpl *hooksv1alpha1.
 	}
 	run.Status.Nodes = make([]hooksv1alpha1.NodeRunStatus, len(names))
 	for i, name := range names {
-		run.Status.Nodes[i] = hooksv1alpha1.NodeRunStatus{Name: name, Phase: hooksv1alpha1.PhasePending}
+		// A node whose Job exists counts against maxParallel at once.
+		run.Status.Nodes[i] = hooksv1alpha1.NodeRunStatus{Name: name, Phase: hooksv1alpha1.PhasePending, JobName: jobOf[name]}
 	}
 	return nil, r.startNextNodes(ctx, tmpl, run)
 }
 
-// withNodesOfJobs adds to the node set the nodes of Jobs the run already
-// has: Jobs are created before the status that records them is written,
-// so a manager that stopped in between (or a status write that failed)
-// left Jobs that status.nodes does not show. Their nodes stay in the set,
-// matching or not, so that no Job of the run is left unrecorded.
-func (r *HookRunReconciler) withNodesOfJobs(ctx context.Context, run *hooksv1alpha1.HookRun, names []string) ([]string, error) {
-	jobs := &batchv1.JobList{}
-	if err := r.APIReader.List(ctx, jobs, client.InNamespace(run.Namespace), client.MatchingLabels{hooksv1alpha1.LabelRun: run.Name}); err != nil {
-		return nil, fmt.Errorf("list Jobs of HookRun %s: %w", run.Name, err)
+// nodesOfJobs maps each node that the run already has a Job on to that
+// Job's name: Jobs are created before the status that records them is
+// written, so a manager that stopped in between (or a status write that
+// failed) left Jobs that status.nodes does not show.
+func (r *HookRunReconciler) nodesOfJobs(ctx context.Context, run *hooksv1alpha1.HookRun) (map[string]string, error) {
+	jobs, err := r.jobsOfRun(ctx, run)
+	if err != nil {
+		return nil, err
 	}
-	for i := range jobs.Items {
-		node := jobs.Items[i].Annotations[hooksv1alpha1.AnnotationNode]
-		if node != "" && metav1.IsControlledBy(&jobs.Items[i], run) && !slices.Contains(names, node) {
+	jobOf := map[string]string{}
+	for i := range jobs {
+		if node := jobs[i].Annotations[hooksv1alpha1.AnnotationNode]; node != "" {
+			jobOf[node] = jobs[i].Name
+		}
+	}
+	return jobOf, nil
+}
+
+// withNodesOfJobs adds to the eligible nodes the nodes the run already has
+// Jobs on, matching or not, so that no Job of the run is left unrecorded.
+func withNodesOfJobs(names []string, jobOf map[string]string) []string {
+	for node := range jobOf {
+		if !slices.Contains(names, node) {
 			names = append(names, node)
 		}
 	}
 	slices.Sort(names)
-	return names, nil
+	return names
 }
 
 // stepNodes carries a run on every node that has started one step further:
@@ -462,50 +475,46 @@ func (r *HookRunReconciler) summariseNodes(run *hooksv1alpha1.HookRun) {
 // cancelNodes stops every Job of a run on every node: the run and the
 // nodes that had not ended end Cancelled.
 func (r *HookRunReconciler) cancelNodes(ctx context.Context, run *hooksv1alpha1.HookRun) error {
-	if err := r.deleteNodeJobs(ctx, run); err != nil {
-		return err
-	}
-	for i := range run.Status.Nodes {
-		if e := &run.Status.Nodes[i]; !e.Phase.IsFinished() {
-			e.Phase, e.Reason = hooksv1alpha1.PhaseCancelled, hooksv1alpha1.ReasonCancelledByUser
-		}
-	}
-	run.Status.NodeSummary = outcomeOfNodes(run.Status.Nodes).summary
-	end, err := r.cancel(ctx, nil)
+	end, err := r.cancel(ctx, run)
 	if err != nil {
 		return err
 	}
+	cancelEntries(run, hooksv1alpha1.ReasonCancelledByUser)
 	r.finish(run, *end)
 	return nil
 }
 
-// deleteNodeJobs deletes the Jobs recorded in the run's status.nodes.
-func (r *HookRunReconciler) deleteNodeJobs(ctx context.Context, run *hooksv1alpha1.HookRun) error {
-	for _, e := range run.Status.Nodes {
-		if e.JobName == "" {
-			continue
-		}
-		job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: run.Namespace, Name: e.JobName}}
-		if err := r.deleteJob(ctx, job); err != nil {
-			return err
+// cancelEntries ends Cancelled the entries of the nodes that had not ended.
+func cancelEntries(run *hooksv1alpha1.HookRun, reason string) {
+	for i := range run.Status.Nodes {
+		if e := &run.Status.Nodes[i]; !e.Phase.IsFinished() {
+			e.Phase, e.Reason = hooksv1alpha1.PhaseCancelled, reason
 		}
 	}
-	return nil
+	run.Status.NodeSummary = outcomeOfNodes(run.Status.Nodes).summary
 }
 
-// deleteJobsOfRun deletes every Job the API server lists for a run, by its
-// run label: also the node Jobs of a run on every node that its status does
-// not show yet (its status is written after its Jobs are created).
-func (r *HookRunReconciler) deleteJobsOfRun(ctx context.Context, namespace, name string) error {
+// jobsOfRun lists the Jobs the run controls (by its run label, then by its
+// UID: a Job of an earlier run of the same name is not its), straight from
+// the API server: the cache may not show a Job created a moment ago, and a
+// Job missed here would keep running after a cancel. Also the node Jobs of
+// a run on every node that its status does not show yet.
+func (r *HookRunReconciler) jobsOfRun(ctx context.Context, run *hooksv1alpha1.HookRun) ([]batchv1.Job, error) {
 	jobs := &batchv1.JobList{}
-	if err := r.APIReader.List(ctx, jobs, client.InNamespace(namespace), client.MatchingLabels{hooksv1alpha1.LabelRun: name}); err != nil {
-		return fmt.Errorf("list Jobs of HookRun %s: %w", name, err)
+	if err := r.APIReader.List(ctx, jobs, client.InNamespace(run.Namespace), client.MatchingLabels{hooksv1alpha1.LabelRun: run.Name}); err != nil {
+		return nil, fmt.Errorf("list Jobs of HookRun %s: %w", run.Name, err)
 	}
-	for i := range jobs.Items {
-		if owner := metav1.GetControllerOf(&jobs.Items[i]); owner == nil || owner.Kind != "HookRun" || owner.Name != name {
-			continue
-		}
-		if err := r.deleteJob(ctx, &jobs.Items[i]); err != nil {
+	return slices.DeleteFunc(jobs.Items, func(job batchv1.Job) bool { return !metav1.IsControlledBy(&job, run) }), nil
+}
+
+// deleteJobsOfRun deletes every Job the run controls (jobsOfRun).
+func (r *HookRunReconciler) deleteJobsOfRun(ctx context.Context, run *hooksv1alpha1.HookRun) error {
+	jobs, err := r.jobsOfRun(ctx, run)
+	if err != nil {
+		return err
+	}
+	for i := range jobs {
+		if err := r.deleteJob(ctx, &jobs[i]); err != nil {
 			return err
 		}
 	}

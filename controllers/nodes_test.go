@@ -727,3 +727,79 @@ func TestHead(t *testing.T) {
 		})
 	}
 }
+
+// createNodeJobs creates the run's Jobs on the nodes as a manager that
+// stopped before writing the run's status would have left them.
+func createNodeJobs(t *testing.T, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun, nodes ...string) {
+	t.Helper()
+	for _, node := range nodes {
+		job := BuildNodeJob(tmpl, run, node)
+		job.Labels[hooksv1alpha1.LabelGroup] = groupLabel(groupKey(tmpl, run))
+		if err := controllerutil.SetControllerReference(run, job, testScheme); err != nil {
+			t.Fatal(err)
+		}
+		create(t, job)
+	}
+}
+
+// TestCancelStopsNodeJobsMadeBeforeAStop: a run cancelled after its node
+// Jobs were created and before its status recorded them (the status write
+// failed, or the manager stopped) still has every Job stopped.
+func TestCancelStopsNodeJobsMadeBeforeAStop(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"})
+	tmpl := nodesTemplate(ns, 0)
+	create(t, tmpl)
+	run := newRun(ns, "site", "site-gap")
+	create(t, run)
+	createNodeJobs(t, tmpl, run, nodes...)
+	cancelRun(t, ns, run.Name)
+
+	startManager(t, ns, setupRunReconciler)
+	got := waitForPhase(t, ns, run.Name, hooksv1alpha1.PhaseCancelled)
+	g.Expect(got.Status.Reason).To(Equal(hooksv1alpha1.ReasonCancelledByUser))
+	for _, node := range nodes {
+		g.Eventually(jobStopped(ns, nodeJob(run.Name, node)), timeout, poll).Should(BeTrue(), "Job of %s", node)
+	}
+}
+
+// TestRunOnEveryNodeCountsJobsMadeBeforeAStopAgainstMaxParallel: the Jobs
+// a run already has when its status is first written are recorded with
+// their names, so they count against maxParallel.
+func TestRunOnEveryNodeCountsJobsMadeBeforeAStopAgainstMaxParallel(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"}, testNode{name: "web-3"})
+	tmpl := nodesTemplate(ns, 1)
+	create(t, tmpl)
+	run := newRun(ns, "site", "site-retry")
+	create(t, run)
+	// A manager with maxParallel 2 then (the template was edited since).
+	createNodeJobs(t, tmpl, run, nodes[0], nodes[2])
+
+	startManager(t, ns, setupRunReconciler)
+	g.Eventually(func(g Gomega) {
+		got := getRun(g, ns, run.Name)
+		g.Expect(entryNames(got)).To(Equal(nodes))
+		g.Expect(got.Status.Nodes[0].JobName).To(Equal(nodeJob(run.Name, nodes[0])))
+		g.Expect(got.Status.Nodes[2].JobName).To(Equal(nodeJob(run.Name, nodes[2])))
+	}, timeout, poll).Should(Succeed())
+
+	completeJob(t, ns, nodeJob(run.Name, nodes[0]))
+	g.Eventually(func(g Gomega) {
+		g.Expect(entryOf(g, ns, run.Name, nodes[0]).Phase).To(Equal(hooksv1alpha1.PhaseSucceeded))
+	}, timeout, poll).Should(Succeed())
+	// The reconcile that recorded the success would have created the next
+	// Job before writing it.
+	g.Expect(jobNames(g, ns)).NotTo(ContainElement(nodeJob(run.Name, nodes[1])), "the Job of %s still runs: no third node yet", nodes[2])
+
+	completeJob(t, ns, nodeJob(run.Name, nodes[2]))
+	completeJob(t, ns, nodeJob(run.Name, nodes[1]))
+	got := waitForPhase(t, ns, run.Name, hooksv1alpha1.PhaseSucceeded)
+	g.Expect(got.Status.NodeSummary).To(Equal("3/3"))
+}
