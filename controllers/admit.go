@@ -246,6 +246,7 @@ func (r *HookRunReconciler) supersede(ctx context.Context, tmpl *hooksv1alpha1.H
 	}
 	if !victim.Status.Phase.IsFinished() {
 		orig := victim.DeepCopy()
+		cancelEntries(victim, hooksv1alpha1.ReasonSuperseded)
 		r.finish(victim, ending{phase: hooksv1alpha1.PhaseCancelled, reason: hooksv1alpha1.ReasonSuperseded, message: "replaced by the newer run " + by})
 		if err := r.writeStatus(ctx, orig.ResourceVersion, orig, victim); err != nil {
 			return fmt.Errorf("cancel superseded HookRun %s: %w", name, err)

@@ -108,7 +108,7 @@ func (r *HookRunReconciler) getRun(ctx context.Context, key types.NamespacedName
 // resolveTemplate).
 func (r *HookRunReconciler) step(ctx context.Context, orig, run *hooksv1alpha1.HookRun) error {
 	if len(run.Status.Nodes) > 0 {
-		return r.stepNodes(ctx, run) // a run on every node that has started
+		return r.stepNodes(ctx, orig, run) // a run on every node that has started
 	}
 	job, state, err := r.getJob(ctx, run)
 	if err != nil {

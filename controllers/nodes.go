@@ -265,7 +265,7 @@ func withNodesOfJobs(names []string, jobOf map[string]string) []string {
 // stepNodes carries a run on every node that has started one step further:
 // it mirrors each node's Job into its entry, starts the next nodes as
 // maxParallel allows, and derives the run's phase from the entries.
-func (r *HookRunReconciler) stepNodes(ctx context.Context, run *hooksv1alpha1.HookRun) error {
+func (r *HookRunReconciler) stepNodes(ctx context.Context, orig, run *hooksv1alpha1.HookRun) error {
 	if run.Spec.Cancel {
 		return r.cancelNodes(ctx, run)
 	}
@@ -283,13 +283,61 @@ func (r *HookRunReconciler) stepNodes(ctx context.Context, run *hooksv1alpha1.Ho
 		case err != nil:
 			return fmt.Errorf("get HookTemplate %s: %w", run.Spec.TemplateRef.Name, err)
 		default:
-			if err := r.startNextNodes(ctx, tmpl, run); err != nil {
+			ended, err := r.startNextNodesAdmitted(ctx, tmpl, run)
+			if err != nil {
 				return err
+			}
+			if ended {
+				// Somebody else ended the run (a Replace): what the
+				// API server holds stands, nothing to write.
+				run.Status = *orig.Status.DeepCopy()
+				return nil
 			}
 		}
 	}
 	r.summariseNodes(run)
 	return nil
+}
+
+// startNextNodesAdmitted is startNextNodes for a run whose template
+// admits runs against each other. A Replace (supersede) ends the run and
+// deletes its Jobs under the template's lock, while this run's own
+// reconcile may still see it Running in the cache: under the same lock,
+// the API server's copy decides whether the run may create its next Jobs.
+// ended is true when the API server shows the run ended (or gone): it
+// then created nothing.
+func (r *HookRunReconciler) startNextNodesAdmitted(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (ended bool, err error) {
+	if !needsAdmission(tmpl) || freeNodeSlots(tmpl, run) == 0 {
+		return false, r.startNextNodes(ctx, tmpl, run)
+	}
+	unlock := r.templateLocks.lock(run.Namespace + "/" + tmpl.Name)
+	defer unlock()
+	current := &hooksv1alpha1.HookRun{}
+	err = r.APIReader.Get(ctx, client.ObjectKeyFromObject(run), current)
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("get HookRun %s from the API server: %w", run.Name, err)
+	case current.UID != run.UID || current.Status.Phase.IsFinished():
+		return true, nil
+	}
+	return false, r.startNextNodes(ctx, tmpl, run)
+}
+
+// freeNodeSlots is how many more node Jobs maxParallel allows now: all
+// for maxParallel 0, else maxParallel less the Jobs that have not ended.
+func freeNodeSlots(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) int {
+	limit := len(run.Status.Nodes)
+	if spec := tmpl.Spec.Run.Nodes; spec != nil && ptr.Deref(spec.MaxParallel, 0) > 0 {
+		limit = int(*spec.MaxParallel)
+	}
+	for _, e := range run.Status.Nodes {
+		if e.JobName != "" && !e.Phase.IsFinished() {
+			limit--
+		}
+	}
+	return max(limit, 0)
 }
 
 // waitingForTurn is true for a node that has no Job yet.
@@ -313,19 +361,10 @@ func failWaitingNodes(run *hooksv1alpha1.HookRun, reason, message string) {
 // it is now, as is the Job (a template edited mid-run applies to the
 // nodes that have not started).
 func (r *HookRunReconciler) startNextNodes(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) error {
-	limit := len(run.Status.Nodes)
-	if spec := tmpl.Spec.Run.Nodes; spec != nil && ptr.Deref(spec.MaxParallel, 0) > 0 {
-		limit = int(*spec.MaxParallel)
-	}
-	active := 0
-	for _, e := range run.Status.Nodes {
-		if e.JobName != "" && !e.Phase.IsFinished() {
-			active++
-		}
-	}
+	free := freeNodeSlots(tmpl, run)
 	for i := range run.Status.Nodes {
 		e := &run.Status.Nodes[i]
-		if active >= limit {
+		if free == 0 {
 			break
 		}
 		if !waitingForTurn(*e) {
@@ -348,7 +387,7 @@ func (r *HookRunReconciler) startNextNodes(ctx context.Context, tmpl *hooksv1alp
 			continue
 		}
 		e.JobName = job.Name
-		active++
+		free--
 		logf.FromContext(ctx).V(1).Info("created node Job", "job", job.Name, "node", e.Name)
 	}
 	return nil
@@ -491,7 +530,9 @@ func cancelEntries(run *hooksv1alpha1.HookRun, reason string) {
 			e.Phase, e.Reason = hooksv1alpha1.PhaseCancelled, reason
 		}
 	}
-	run.Status.NodeSummary = outcomeOfNodes(run.Status.Nodes).summary
+	if len(run.Status.Nodes) > 0 {
+		run.Status.NodeSummary = outcomeOfNodes(run.Status.Nodes).summary
+	}
 }
 
 // jobsOfRun lists the Jobs the run controls (by its run label, then by its

@@ -526,6 +526,12 @@ func TestReplaceStopsEveryNodeJobOfTheOldRun(t *testing.T) {
 	create(t, newRun(ns, "site", "site-new"))
 	got := waitForPhase(t, ns, "site-old", hooksv1alpha1.PhaseCancelled)
 	g.Expect(got.Status.Reason).To(Equal(hooksv1alpha1.ReasonSuperseded))
+	g.Expect(got.Status.Nodes).To(HaveLen(len(nodes)))
+	for _, e := range got.Status.Nodes {
+		g.Expect(e.Phase).To(Equal(hooksv1alpha1.PhaseCancelled), "entry of %s", e.Name)
+		g.Expect(e.Reason).To(Equal(hooksv1alpha1.ReasonSuperseded), "entry of %s", e.Name)
+	}
+	g.Expect(got.Status.NodeSummary).To(Equal("0/2"))
 	for _, node := range nodes {
 		g.Eventually(jobStopped(ns, nodeJob("site-old", node)), timeout, poll).Should(BeTrue(), "old Job of %s", node)
 		completeJob(t, ns, nodeJob("site-new", node))
@@ -802,4 +808,53 @@ func TestRunOnEveryNodeCountsJobsMadeBeforeAStopAgainstMaxParallel(t *testing.T)
 	completeJob(t, ns, nodeJob(run.Name, nodes[1]))
 	got := waitForPhase(t, ns, run.Name, hooksv1alpha1.PhaseSucceeded)
 	g.Expect(got.Status.NodeSummary).To(Equal("3/3"))
+}
+
+// TestRunOnEveryNodeEndedElsewhereStartsNoNodeJob: a Replace ends a run and
+// deletes its Jobs while the run's own reconcile still works from a copy
+// that shows it Running. Under the template's lock the API server's copy
+// decides: a run ended there creates no further node Job and writes
+// nothing; the same step on a run still Running creates it.
+func TestRunOnEveryNodeEndedElsewhereStartsNoNodeJob(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"})
+	tmpl := nodesTemplate(ns, 1) // Queue: admission, and so the lock
+	create(t, tmpl)
+	run := newRun(ns, "site", "site-stale")
+	create(t, run)
+	r := &HookRunReconciler{Client: k8sClient, APIReader: k8sClient, Scheme: testScheme, Now: time.Now}
+	ctx := context.Background()
+
+	setPhaseAtServer := func(phase hooksv1alpha1.HookRunPhase) {
+		t.Helper()
+		current := &hooksv1alpha1.HookRun{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(run), current)).To(Succeed())
+		current.Status.Phase, current.Status.Reason = phase, hooksv1alpha1.ReasonSuperseded
+		g.Expect(k8sClient.Status().Update(ctx, current)).To(Succeed())
+	}
+	// The cached copy: the first node done, the second one's turn.
+	stale := func() *hooksv1alpha1.HookRun {
+		s := run.DeepCopy()
+		s.Status.Phase = hooksv1alpha1.PhaseRunning
+		s.Status.Nodes = []hooksv1alpha1.NodeRunStatus{
+			{Name: nodes[0], Phase: hooksv1alpha1.PhaseSucceeded, JobName: nodeJob(run.Name, nodes[0])},
+			{Name: nodes[1], Phase: hooksv1alpha1.PhasePending},
+		}
+		return s
+	}
+
+	setPhaseAtServer(hooksv1alpha1.PhaseCancelled)
+	orig, cached := stale(), stale()
+	g.Expect(r.stepNodes(ctx, orig, cached)).To(Succeed())
+	g.Expect(jobNames(g, ns)).To(BeEmpty(), "no node Job for a run the API server shows ended")
+	g.Expect(cached.Status).To(Equal(orig.Status), "nothing to write")
+
+	setPhaseAtServer(hooksv1alpha1.PhaseRunning)
+	orig, cached = stale(), stale()
+	g.Expect(r.stepNodes(ctx, orig, cached)).To(Succeed())
+	g.Expect(jobNames(g, ns)).To(Equal([]string{nodeJob(run.Name, nodes[1])}), "the same step on a running run starts the next node")
+	g.Expect(cached.Status.Nodes[1].JobName).To(Equal(nodeJob(run.Name, nodes[1])))
 }
