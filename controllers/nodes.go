@@ -30,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -62,18 +63,34 @@ func nodeMeta() *metav1.PartialObjectMetadata {
 }
 
 // eligibleNodes returns, sorted by name, the nodes a run on every node runs
-// on: Ready, not cordoned, and with no NoSchedule or NoExecute taint that
-// the pod's tolerations leave untolerated (its pod could never run there).
-func eligibleNodes(nodes []corev1.Node, tolerations []corev1.Toleration) []string {
+// on: Ready, not cordoned, with no NoSchedule or NoExecute taint that the
+// pod's tolerations leave untolerated, and matching the pod's own
+// nodeSelector and required node affinity. On any other node its pod could
+// never run: its Job would stay Pending and hold the run's slot forever.
+func eligibleNodes(nodes []corev1.Node, pod *corev1.PodSpec) []string {
+	var tolerations []corev1.Toleration
+	placement := nodeaffinity.NewRequiredNodeAffinity(nil, nil)
+	if pod != nil {
+		tolerations = pod.Tolerations
+		placement = nodeaffinity.NewRequiredNodeAffinity(pod.NodeSelector, pod.Affinity)
+	}
 	var names []string
 	for i := range nodes {
 		node := &nodes[i]
-		if node.DeletionTimestamp == nil && nodeReady(node) && !node.Spec.Unschedulable && toleratesNode(node, tolerations) {
+		if node.DeletionTimestamp == nil && nodeReady(node) && !node.Spec.Unschedulable && toleratesNode(node, tolerations) && placesOn(placement, node) {
 			names = append(names, node.Name)
 		}
 	}
 	slices.Sort(names)
 	return names
+}
+
+// placesOn is true when the pod's required placement allows the node. An
+// affinity that does not parse keeps the node: the API server refuses the
+// node's Job then, and its entry fails with the API server's reason.
+func placesOn(placement nodeaffinity.RequiredNodeAffinity, node *corev1.Node) bool {
+	ok, err := placement.Match(node)
+	return ok || err != nil
 }
 
 // nodeReady is true when the node's Ready condition is True.
@@ -208,11 +225,11 @@ func (r *HookRunReconciler) startNodes(ctx context.Context, tmpl *hooksv1alpha1.
 	if err := r.APIReader.List(ctx, nodes, client.MatchingLabelsSelector{Selector: selector}); err != nil {
 		return nil, fmt.Errorf("list nodes for HookRun %s: %w", run.Name, err)
 	}
-	var tolerations []corev1.Toleration
-	if pod := tmpl.Spec.Run.PodTemplate; pod != nil {
-		tolerations = pod.Spec.Tolerations
+	var pod *corev1.PodSpec
+	if tmpl.Spec.Run.PodTemplate != nil {
+		pod = &tmpl.Spec.Run.PodTemplate.Spec
 	}
-	eligible := eligibleNodes(nodes.Items, tolerations)
+	eligible := eligibleNodes(nodes.Items, pod)
 	jobOf, err := r.nodesOfJobs(ctx, run)
 	if err != nil {
 		return nil, err

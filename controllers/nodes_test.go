@@ -47,12 +47,32 @@ func TestEligibleNodes(t *testing.T) {
 		return corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec, Status: status}
 	}
 	noSchedule := corev1.Taint{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}
+	labelled := func(n corev1.Node, labels map[string]string) corev1.Node {
+		n.Labels = labels
+		return n
+	}
+	ssd := map[string]string{"disk": "ssd"}
+	requireSSD := &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "disk", Operator: corev1.NodeSelectorOpIn, Values: []string{"ssd"}}}}},
+	}}}
+	preferSSD := &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.PreferredSchedulingTerm{{
+		Weight: 1, Preference: corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "disk", Operator: corev1.NodeSelectorOpIn, Values: []string{"ssd"}}}},
+	}}}}
 	tests := []struct {
 		name        string
 		nodes       []corev1.Node
 		tolerations []corev1.Toleration
+		pod         *corev1.PodSpec
+		noPod       bool
 		want        []string
 	}{
+		{name: "no pod template: every ready node", nodes: []corev1.Node{node("a", ready, corev1.NodeSpec{})}, noPod: true, want: []string{"a"}},
+		{name: "the pod's nodeSelector leaves a node out", nodes: []corev1.Node{labelled(node("a", ready, corev1.NodeSpec{}), ssd), node("b", ready, corev1.NodeSpec{})},
+			pod: &corev1.PodSpec{NodeSelector: ssd}, want: []string{"a"}},
+		{name: "the pod's required node affinity leaves a node out", nodes: []corev1.Node{labelled(node("a", ready, corev1.NodeSpec{}), ssd), node("b", ready, corev1.NodeSpec{})},
+			pod: &corev1.PodSpec{Affinity: requireSSD}, want: []string{"a"}},
+		{name: "a preferred node affinity leaves no node out", nodes: []corev1.Node{labelled(node("a", ready, corev1.NodeSpec{}), ssd), node("b", ready, corev1.NodeSpec{})},
+			pod: &corev1.PodSpec{Affinity: preferSSD}, want: []string{"a", "b"}},
 		{name: "ready nodes, sorted by name", nodes: []corev1.Node{node("b", ready, corev1.NodeSpec{}), node("a", ready, corev1.NodeSpec{})}, want: []string{"a", "b"}},
 		{name: "a NotReady node is left out", nodes: []corev1.Node{node("a", ready, corev1.NodeSpec{}), node("b", notReady, corev1.NodeSpec{})}, want: []string{"a"}},
 		{name: "a node without a Ready condition is left out", nodes: []corev1.Node{node("a", corev1.NodeStatus{}, corev1.NodeSpec{})}},
@@ -64,7 +84,11 @@ func TestEligibleNodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, eligibleNodes(tt.nodes, tt.tolerations)); diff != "" {
+			pod := tt.pod
+			if pod == nil && !tt.noPod {
+				pod = &corev1.PodSpec{Tolerations: tt.tolerations}
+			}
+			if diff := cmp.Diff(tt.want, eligibleNodes(tt.nodes, pod)); diff != "" {
 				t.Errorf("eligibleNodes (-want +got):\n%s", diff)
 			}
 		})
