@@ -221,15 +221,14 @@ func (r *HookRunReconciler) startNodes(ctx context.Context, tmpl *hooksv1alpha1.
 			return failed(hooksv1alpha1.ReasonInvalidTemplate, "run.nodes.selector: "+err.Error()), nil
 		}
 	}
-	nodes := &corev1.NodeList{}
-	if err := r.APIReader.List(ctx, nodes, client.MatchingLabelsSelector{Selector: selector}); err != nil {
-		return nil, fmt.Errorf("list nodes for HookRun %s: %w", run.Name, err)
-	}
 	var pod *corev1.PodSpec
 	if tmpl.Spec.Run.PodTemplate != nil {
 		pod = &tmpl.Spec.Run.PodTemplate.Spec
 	}
-	eligible := eligibleNodes(nodes.Items, pod)
+	eligible, err := r.listEligibleNodes(ctx, selector, pod, maxNodes, nodePageSize)
+	if err != nil {
+		return nil, fmt.Errorf("list nodes for HookRun %s: %w", run.Name, err)
+	}
 	jobOf, err := r.nodesOfJobs(ctx, run)
 	if err != nil {
 		return nil, err
@@ -239,7 +238,7 @@ func (r *HookRunReconciler) startNodes(ctx context.Context, tmpl *hooksv1alpha1.
 	case len(names) == 0:
 		return failed(hooksv1alpha1.ReasonNoMatchingNodes, fmt.Sprintf("no Ready, schedulable node matches run.nodes.selector %q", selector.String())), nil
 	case len(names) > maxNodes:
-		return failed(hooksv1alpha1.ReasonTooManyNodes, fmt.Sprintf("%d nodes match run.nodes.selector %q: a run records at most %d", len(names), selector.String(), maxNodes)), nil
+		return failed(hooksv1alpha1.ReasonTooManyNodes, fmt.Sprintf("more than %d nodes match run.nodes.selector %q: a run records at most %d", maxNodes, selector.String(), maxNodes)), nil
 	}
 	run.Status.Nodes = make([]hooksv1alpha1.NodeRunStatus, len(names))
 	for i, name := range names {
@@ -247,6 +246,30 @@ func (r *HookRunReconciler) startNodes(ctx context.Context, tmpl *hooksv1alpha1.
 		run.Status.Nodes[i] = hooksv1alpha1.NodeRunStatus{Name: name, Phase: hooksv1alpha1.PhasePending, JobName: jobOf[name]}
 	}
 	return nil, r.startNextNodes(ctx, tmpl, run)
+}
+
+// nodePageSize is how many Nodes one List page of listEligibleNodes holds.
+const nodePageSize = 500
+
+// listEligibleNodes pages through the nodes that match the selector, from
+// the API server (hookrun caches no whole Nodes), and keeps only the names
+// of the eligible ones, sorted: a large cluster's Nodes are never all in
+// memory at once, and this runs under the template's lock. It stops once
+// more than limit are eligible: that is too many, whatever the rest.
+func (r *HookRunReconciler) listEligibleNodes(ctx context.Context, selector labels.Selector, pod *corev1.PodSpec, limit, pageSize int) ([]string, error) {
+	var names []string
+	for cont := ""; ; {
+		nodes := &corev1.NodeList{}
+		if err := r.APIReader.List(ctx, nodes, client.MatchingLabelsSelector{Selector: selector}, client.Limit(int64(pageSize)), client.Continue(cont)); err != nil {
+			return nil, err
+		}
+		names = append(names, eligibleNodes(nodes.Items, pod)...)
+		if cont = nodes.Continue; cont == "" || len(names) > limit {
+			break
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // nodesOfJobs maps each node that the run already has a Job on to that

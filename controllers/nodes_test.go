@@ -882,3 +882,42 @@ func TestRunOnEveryNodeEndedElsewhereStartsNoNodeJob(t *testing.T) {
 	g.Expect(jobNames(g, ns)).To(Equal([]string{nodeJob(run.Name, nodes[1])}), "the same step on a running run starts the next node")
 	g.Expect(cached.Status.Nodes[1].JobName).To(Equal(nodeJob(run.Name, nodes[1])))
 }
+
+// listCounter counts the List calls that reach the API server.
+type listCounter struct {
+	client.Reader
+	lists int
+}
+
+func (c *listCounter) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	c.lists++
+	return c.Reader.List(ctx, list, opts...)
+}
+
+// TestListEligibleNodesPages: the nodes are read page by page, only the
+// eligible names kept, and the listing stops once more than the limit are
+// eligible.
+func TestListEligibleNodesPages(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"}, testNode{name: "web-3"}, testNode{name: "web-4"},
+		testNode{name: "web-5", notReady: true}, testNode{name: "db-1", outside: true})
+	selector, err := metav1.LabelSelectorAsSelector(nodesTemplate(ns, 0).Spec.Run.Nodes.Selector)
+	g.Expect(err).NotTo(HaveOccurred())
+	ctx := context.Background()
+
+	reader := &listCounter{Reader: k8sClient}
+	r := &HookRunReconciler{APIReader: reader}
+	got, err := r.listEligibleNodes(ctx, selector, nil, 10, 2)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got).To(Equal(nodes[:4]), "every page read, the NotReady and the unselected node left out")
+	g.Expect(reader.lists).To(Equal(3), "5 selected nodes in pages of 2")
+
+	reader.lists = 0
+	got, err = r.listEligibleNodes(ctx, selector, nil, 1, 2)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got).To(Equal(nodes[:2]), "the first page already holds more than the limit")
+	g.Expect(reader.lists).To(Equal(1), "no further page read")
+}
