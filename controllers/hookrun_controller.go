@@ -110,7 +110,7 @@ func (r *HookRunReconciler) step(ctx context.Context, orig, run *hooksv1alpha1.H
 	if len(run.Status.Nodes) > 0 {
 		return r.stepNodes(ctx, orig, run) // a run on every node that has started
 	}
-	job, state, err := r.getJob(ctx, run)
+	job, state, err := r.getJob(ctx, run, JobName(run), run.Status.JobName != "")
 	if err != nil {
 		return err
 	}
@@ -205,16 +205,17 @@ const (
 	jobForeign
 )
 
-// getJob returns the run's Job from the cache and what state it is in. A
-// Job that the run had and the cache no longer shows is confirmed gone with
-// the API server: the cache alone may simply not have seen a Job created a
-// moment ago.
-func (r *HookRunReconciler) getJob(ctx context.Context, run *hooksv1alpha1.HookRun) (*batchv1.Job, jobState, error) {
-	key := types.NamespacedName{Namespace: run.Namespace, Name: JobName(run)}
+// getJob returns a Job of the run (its Job, or one node's Job) from the
+// cache and what state it is in. had says the run's status records the Job:
+// a Job that the run had and the cache no longer shows is confirmed gone
+// with the API server, as the cache alone may simply not have seen a Job
+// created a moment ago; one it never had is jobNone.
+func (r *HookRunReconciler) getJob(ctx context.Context, run *hooksv1alpha1.HookRun, name string, had bool) (*batchv1.Job, jobState, error) {
+	key := types.NamespacedName{Namespace: run.Namespace, Name: name}
 	job := &batchv1.Job{}
 	err := r.Get(ctx, key, job)
 	switch {
-	case apierrors.IsNotFound(err) && run.Status.JobName == "":
+	case apierrors.IsNotFound(err) && !had:
 		return nil, jobNone, nil
 	case apierrors.IsNotFound(err):
 		err = r.APIReader.Get(ctx, key, job)

@@ -464,7 +464,7 @@ func (r *HookRunReconciler) mirrorNode(ctx context.Context, run *hooksv1alpha1.H
 	if e.JobName == "" || e.Phase.IsFinished() {
 		return nil
 	}
-	job, state, err := r.getNodeJob(ctx, run, e.JobName)
+	job, state, err := r.getJob(ctx, run, e.JobName, true)
 	if err != nil {
 		return err
 	}
@@ -513,27 +513,6 @@ func (r *HookRunReconciler) mirrorNode(ctx context.Context, run *hooksv1alpha1.H
 		return r.deleteJob(ctx, job)
 	}
 	return nil
-}
-
-// getNodeJob is getJob for one node's Job.
-func (r *HookRunReconciler) getNodeJob(ctx context.Context, run *hooksv1alpha1.HookRun, name string) (*batchv1.Job, jobState, error) {
-	key := types.NamespacedName{Namespace: run.Namespace, Name: name}
-	job := &batchv1.Job{}
-	err := r.Get(ctx, key, job)
-	if apierrors.IsNotFound(err) {
-		err = r.APIReader.Get(ctx, key, job)
-	}
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, jobGone, nil
-	case err != nil:
-		return nil, jobNone, fmt.Errorf("get Job %s: %w", key, err)
-	case !metav1.IsControlledBy(job, run):
-		return nil, jobForeign, nil
-	case jobBeingDeleted(job):
-		return job, jobGone, nil
-	}
-	return job, jobLive, nil
 }
 
 // summariseNodes sets the run's phase, NODES summary and jobName from its
