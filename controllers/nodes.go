@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	batchv1 "k8s.io/api/batch/v1"
@@ -192,21 +191,6 @@ func nodesFailedMessage(failed []*hooksv1alpha1.NodeRunStatus, total int) string
 		}
 	}
 	return head(b.String(), maxMessageBytes)
-}
-
-// head keeps the first n bytes of s, without a rune cut in two at the end.
-func head(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for i := 0; i < utf8.UTFMax && s != ""; i++ {
-		if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size > 1 {
-			break
-		}
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // startNodes takes the node set of a run on every node that admission
