@@ -28,8 +28,10 @@ import (
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -900,4 +902,45 @@ func TestListEligibleNodesPages(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(got).To(Equal(nodes[:2]), "the first page already holds more than the limit")
 	g.Expect(reader.lists).To(Equal(1), "no further page read")
+}
+
+// TestRunOnEveryNodeStaleEntriesDoNotOverwrite: a status write of a run on
+// every node from a copy older than the API server's (a Replace ended the
+// run and its entries meanwhile) conflicts instead of putting the old
+// entries back; the reconcile retries from the newer copy.
+func TestRunOnEveryNodeStaleEntriesDoNotOverwrite(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	run := newRun(ns, "site", "site-overwrite")
+	create(t, run)
+	ctx := context.Background()
+	r := &HookRunReconciler{Client: k8sClient, APIReader: k8sClient, Scheme: testScheme, Now: time.Now, Recorder: events.NewFakeRecorder(10)}
+
+	stale := run.DeepCopy()
+	stale.Status.Phase = hooksv1alpha1.PhaseRunning
+	stale.Status.Nodes = []hooksv1alpha1.NodeRunStatus{
+		{Name: "web-1", Phase: hooksv1alpha1.PhaseRunning, JobName: "site-overwrite-1"},
+		{Name: "web-2", Phase: hooksv1alpha1.PhasePending, JobName: "site-overwrite-2"},
+	}
+	g.Expect(k8sClient.Status().Update(ctx, stale)).To(Succeed())
+	superseded := stale.DeepCopy()
+	superseded.Status.Phase, superseded.Status.Reason = hooksv1alpha1.PhaseCancelled, hooksv1alpha1.ReasonSuperseded
+	for i := range superseded.Status.Nodes {
+		superseded.Status.Nodes[i].Phase, superseded.Status.Nodes[i].Reason = hooksv1alpha1.PhaseCancelled, hooksv1alpha1.ReasonSuperseded
+	}
+	g.Expect(k8sClient.Status().Update(ctx, superseded)).To(Succeed())
+
+	// The run's own reconcile, from the copy before the Replace: the
+	// second node's Job started, the run stays Running.
+	orig, next := stale.DeepCopy(), stale.DeepCopy()
+	next.Status.Nodes[1].Phase = hooksv1alpha1.PhaseRunning
+	err := r.writeStatus(ctx, orig.ResourceVersion, orig, next)
+	g.Expect(apierrors.IsConflict(err)).To(BeTrue(), "a conflict, got %v", err)
+	got := getRun(g, ns, run.Name)
+	g.Expect(got.Status.Phase).To(Equal(hooksv1alpha1.PhaseCancelled))
+	for _, e := range got.Status.Nodes {
+		g.Expect(e.Phase).To(Equal(hooksv1alpha1.PhaseCancelled), "the entry of %s that the Replace ended", e.Name)
+	}
 }
