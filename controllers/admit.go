@@ -24,7 +24,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -247,15 +246,12 @@ func (r *HookRunReconciler) supersede(ctx context.Context, tmpl *hooksv1alpha1.H
 	}
 	if !victim.Status.Phase.IsFinished() {
 		orig := victim.DeepCopy()
+		cancelEntries(victim, hooksv1alpha1.ReasonSuperseded)
 		r.finish(victim, ending{phase: hooksv1alpha1.PhaseCancelled, reason: hooksv1alpha1.ReasonSuperseded, message: "replaced by the newer run " + by})
 		if err := r.writeStatus(ctx, orig.ResourceVersion, orig, victim); err != nil {
 			return fmt.Errorf("cancel superseded HookRun %s: %w", name, err)
 		}
 	}
-	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: JobName(victim)}}
 	logf.FromContext(ctx).Info("stopping superseded run", "superseded", name)
-	if len(victim.Status.Nodes) > 0 || tmpl.Spec.Run.Nodes != nil {
-		return r.deleteJobsOfRun(ctx, namespace, name)
-	}
-	return r.deleteJob(ctx, job)
+	return r.deleteJobsOfRun(ctx, victim)
 }

@@ -108,9 +108,9 @@ func (r *HookRunReconciler) getRun(ctx context.Context, key types.NamespacedName
 // resolveTemplate).
 func (r *HookRunReconciler) step(ctx context.Context, orig, run *hooksv1alpha1.HookRun) error {
 	if len(run.Status.Nodes) > 0 {
-		return r.stepNodes(ctx, run) // a run on every node that has started
+		return r.stepNodes(ctx, orig, run) // a run on every node that has started
 	}
-	job, state, err := r.getJob(ctx, run)
+	job, state, err := r.getJob(ctx, run, JobName(run), run.Status.JobName != "")
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (r *HookRunReconciler) step(ctx context.Context, orig, run *hooksv1alpha1.H
 	case state == jobForeign:
 		end = jobConflict(JobName(run))
 	case run.Spec.Cancel:
-		if end, err = r.cancel(ctx, job); err != nil {
+		if end, err = r.cancel(ctx, run); err != nil {
 			return err
 		}
 	case state == jobLive:
@@ -205,16 +205,17 @@ const (
 	jobForeign
 )
 
-// getJob returns the run's Job from the cache and what state it is in. A
-// Job that the run had and the cache no longer shows is confirmed gone with
-// the API server: the cache alone may simply not have seen a Job created a
-// moment ago.
-func (r *HookRunReconciler) getJob(ctx context.Context, run *hooksv1alpha1.HookRun) (*batchv1.Job, jobState, error) {
-	key := types.NamespacedName{Namespace: run.Namespace, Name: JobName(run)}
+// getJob returns a Job of the run (its Job, or one node's Job) from the
+// cache and what state it is in. had says the run's status records the Job:
+// a Job that the run had and the cache no longer shows is confirmed gone
+// with the API server, as the cache alone may simply not have seen a Job
+// created a moment ago; one it never had is jobNone.
+func (r *HookRunReconciler) getJob(ctx context.Context, run *hooksv1alpha1.HookRun, name string, had bool) (*batchv1.Job, jobState, error) {
+	key := types.NamespacedName{Namespace: run.Namespace, Name: name}
 	job := &batchv1.Job{}
 	err := r.Get(ctx, key, job)
 	switch {
-	case apierrors.IsNotFound(err) && run.Status.JobName == "":
+	case apierrors.IsNotFound(err) && !had:
 		return nil, jobNone, nil
 	case apierrors.IsNotFound(err):
 		err = r.APIReader.Get(ctx, key, job)
@@ -386,9 +387,11 @@ func (r *HookRunReconciler) lastAttemptResult(ctx context.Context, run *hooksv1a
 	return lastRunContainerResult(pods.Items), nil
 }
 
-// cancel stops the run's Job, if any: the run ends Cancelled.
-func (r *HookRunReconciler) cancel(ctx context.Context, job *batchv1.Job) (*ending, error) {
-	if err := r.deleteJob(ctx, job); err != nil {
+// cancel stops every Job the run has, whatever its status records: a run
+// on every node creates its node Jobs before its status shows them, and
+// a cancel may come in between. The run ends Cancelled.
+func (r *HookRunReconciler) cancel(ctx context.Context, run *hooksv1alpha1.HookRun) (*ending, error) {
+	if err := r.deleteJobsOfRun(ctx, run); err != nil {
 		return nil, err
 	}
 	return &ending{phase: hooksv1alpha1.PhaseCancelled, reason: hooksv1alpha1.ReasonCancelledByUser, message: "cancelled by setting spec.cancel"}, nil

@@ -117,7 +117,10 @@ func setSucceededCondition(run *hooksv1alpha1.HookRun) {
 // and then records the phase's Event and metrics. A patch that changes the
 // phase carries an optimistic lock on orig's resourceVersion: a phase written
 // meanwhile by somebody else (a Replace that cancelled this run) is never
-// overwritten from a stale copy; the conflict retries. orig must therefore be
+// overwritten from a stale copy; the conflict retries. So does every patch
+// of a run on every node: a merge patch replaces status.nodes whole, and a
+// copy that still shows the run Running would put back the entries that a
+// Replace ended. orig must therefore be
 // the run as last written, which ownWrites makes sure of. read is the
 // resourceVersion the reconcile started from (orig's differs after a
 // metadata patch of the same reconcile).
@@ -126,7 +129,7 @@ func (r *HookRunReconciler) writeStatus(ctx context.Context, read string, orig, 
 		return nil
 	}
 	patch := client.MergeFrom(orig)
-	if orig.Status.Phase != run.Status.Phase {
+	if orig.Status.Phase != run.Status.Phase || len(run.Status.Nodes) > 0 {
 		patch = client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
 	}
 	if err := r.Status().Patch(ctx, run, patch); err != nil {

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	batchv1 "k8s.io/api/batch/v1"
@@ -30,6 +29,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -62,18 +62,34 @@ func nodeMeta() *metav1.PartialObjectMetadata {
 }
 
 // eligibleNodes returns, sorted by name, the nodes a run on every node runs
-// on: Ready, not cordoned, and with no NoSchedule or NoExecute taint that
-// the pod's tolerations leave untolerated (its pod could never run there).
-func eligibleNodes(nodes []corev1.Node, tolerations []corev1.Toleration) []string {
+// on: Ready, not cordoned, with no NoSchedule or NoExecute taint that the
+// pod's tolerations leave untolerated, and matching the pod's own
+// nodeSelector and required node affinity. On any other node its pod could
+// never run: its Job would stay Pending and hold the run's slot forever.
+func eligibleNodes(nodes []corev1.Node, pod *corev1.PodSpec) []string {
+	var tolerations []corev1.Toleration
+	placement := nodeaffinity.NewRequiredNodeAffinity(nil, nil)
+	if pod != nil {
+		tolerations = pod.Tolerations
+		placement = nodeaffinity.NewRequiredNodeAffinity(pod.NodeSelector, pod.Affinity)
+	}
 	var names []string
 	for i := range nodes {
 		node := &nodes[i]
-		if node.DeletionTimestamp == nil && nodeReady(node) && !node.Spec.Unschedulable && toleratesNode(node, tolerations) {
+		if node.DeletionTimestamp == nil && nodeReady(node) && !node.Spec.Unschedulable && toleratesNode(node, tolerations) && placesOn(placement, node) {
 			names = append(names, node.Name)
 		}
 	}
 	slices.Sort(names)
 	return names
+}
+
+// placesOn is true when the pod's required placement allows the node. An
+// affinity that does not parse keeps the node: the API server refuses the
+// node's Job then, and its entry fails with the API server's reason.
+func placesOn(placement nodeaffinity.RequiredNodeAffinity, node *corev1.Node) bool {
+	ok, err := placement.Match(node)
+	return ok || err != nil
 }
 
 // nodeReady is true when the node's Ready condition is True.
@@ -177,21 +193,6 @@ func nodesFailedMessage(failed []*hooksv1alpha1.NodeRunStatus, total int) string
 	return head(b.String(), maxMessageBytes)
 }
 
-// head keeps the first n bytes of s, without a rune cut in two at the end.
-func head(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for i := 0; i < utf8.UTFMax && s != ""; i++ {
-		if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size > 1 {
-			break
-		}
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 // startNodes takes the node set of a run on every node that admission
 // started, records it in status.nodes and creates the first Jobs. The
 // nodes are listed from the API server (hookrun caches no whole Nodes),
@@ -204,55 +205,91 @@ func (r *HookRunReconciler) startNodes(ctx context.Context, tmpl *hooksv1alpha1.
 			return failed(hooksv1alpha1.ReasonInvalidTemplate, "run.nodes.selector: "+err.Error()), nil
 		}
 	}
-	nodes := &corev1.NodeList{}
-	if err := r.APIReader.List(ctx, nodes, client.MatchingLabelsSelector{Selector: selector}); err != nil {
+	var pod *corev1.PodSpec
+	if tmpl.Spec.Run.PodTemplate != nil {
+		pod = &tmpl.Spec.Run.PodTemplate.Spec
+	}
+	eligible, err := r.listEligibleNodes(ctx, selector, pod, maxNodes, nodePageSize)
+	if err != nil {
 		return nil, fmt.Errorf("list nodes for HookRun %s: %w", run.Name, err)
 	}
-	var tolerations []corev1.Toleration
-	if pod := tmpl.Spec.Run.PodTemplate; pod != nil {
-		tolerations = pod.Spec.Tolerations
-	}
-	names, err := r.withNodesOfJobs(ctx, run, eligibleNodes(nodes.Items, tolerations))
+	jobOf, err := r.nodesOfJobs(ctx, run)
 	if err != nil {
 		return nil, err
 	}
+	names := withNodesOfJobs(eligible, jobOf)
 	switch {
 	case len(names) == 0:
 		return failed(hooksv1alpha1.ReasonNoMatchingNodes, fmt.Sprintf("no Ready, schedulable node matches run.nodes.selector %q", selector.String())), nil
 	case len(names) > maxNodes:
-		return failed(hooksv1alpha1.ReasonTooManyNodes, fmt.Sprintf("%d nodes match run.nodes.selector %q: a run records at most %d", len(names), selector.String(), maxNodes)), nil
+		return failed(hooksv1alpha1.ReasonTooManyNodes, fmt.Sprintf("more than %d nodes match run.nodes.selector %q: a run records at most %d", maxNodes, selector.String(), maxNodes)), nil
 	}
 	run.Status.Nodes = make([]hooksv1alpha1.NodeRunStatus, len(names))
 	for i, name := range names {
-		run.Status.Nodes[i] = hooksv1alpha1.NodeRunStatus{Name: name, Phase: hooksv1alpha1.PhasePending}
+		// A node whose Job exists counts against maxParallel at once.
+		run.Status.Nodes[i] = hooksv1alpha1.NodeRunStatus{Name: name, Phase: hooksv1alpha1.PhasePending, JobName: jobOf[name]}
 	}
 	return nil, r.startNextNodes(ctx, tmpl, run)
 }
 
-// withNodesOfJobs adds to the node set the nodes of Jobs the run already
-// has: Jobs are created before the status that records them is written,
-// so a manager that stopped in between (or a status write that failed)
-// left Jobs that status.nodes does not show. Their nodes stay in the set,
-// matching or not, so that no Job of the run is left unrecorded.
-func (r *HookRunReconciler) withNodesOfJobs(ctx context.Context, run *hooksv1alpha1.HookRun, names []string) ([]string, error) {
-	jobs := &batchv1.JobList{}
-	if err := r.APIReader.List(ctx, jobs, client.InNamespace(run.Namespace), client.MatchingLabels{hooksv1alpha1.LabelRun: run.Name}); err != nil {
-		return nil, fmt.Errorf("list Jobs of HookRun %s: %w", run.Name, err)
-	}
-	for i := range jobs.Items {
-		node := jobs.Items[i].Annotations[hooksv1alpha1.AnnotationNode]
-		if node != "" && metav1.IsControlledBy(&jobs.Items[i], run) && !slices.Contains(names, node) {
-			names = append(names, node)
+// nodePageSize is how many Nodes one List page of listEligibleNodes holds.
+const nodePageSize = 500
+
+// listEligibleNodes pages through the nodes that match the selector, from
+// the API server (hookrun caches no whole Nodes), and keeps only the names
+// of the eligible ones, sorted: a large cluster's Nodes are never all in
+// memory at once, and this runs under the template's lock. It stops once
+// more than limit are eligible: that is too many, whatever the rest.
+func (r *HookRunReconciler) listEligibleNodes(ctx context.Context, selector labels.Selector, pod *corev1.PodSpec, limit, pageSize int) ([]string, error) {
+	var names []string
+	for cont := ""; ; {
+		nodes := &corev1.NodeList{}
+		if err := r.APIReader.List(ctx, nodes, client.MatchingLabelsSelector{Selector: selector}, client.Limit(int64(pageSize)), client.Continue(cont)); err != nil {
+			return nil, err
+		}
+		names = append(names, eligibleNodes(nodes.Items, pod)...)
+		if cont = nodes.Continue; cont == "" || len(names) > limit {
+			break
 		}
 	}
 	slices.Sort(names)
 	return names, nil
 }
 
+// nodesOfJobs maps each node that the run already has a Job on to that
+// Job's name: Jobs are created before the status that records them is
+// written, so a manager that stopped in between (or a status write that
+// failed) left Jobs that status.nodes does not show.
+func (r *HookRunReconciler) nodesOfJobs(ctx context.Context, run *hooksv1alpha1.HookRun) (map[string]string, error) {
+	jobs, err := r.jobsOfRun(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	jobOf := map[string]string{}
+	for i := range jobs {
+		if node := jobs[i].Annotations[hooksv1alpha1.AnnotationNode]; node != "" {
+			jobOf[node] = jobs[i].Name
+		}
+	}
+	return jobOf, nil
+}
+
+// withNodesOfJobs adds to the eligible nodes the nodes the run already has
+// Jobs on, matching or not, so that no Job of the run is left unrecorded.
+func withNodesOfJobs(names []string, jobOf map[string]string) []string {
+	for node := range jobOf {
+		if !slices.Contains(names, node) {
+			names = append(names, node)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 // stepNodes carries a run on every node that has started one step further:
 // it mirrors each node's Job into its entry, starts the next nodes as
 // maxParallel allows, and derives the run's phase from the entries.
-func (r *HookRunReconciler) stepNodes(ctx context.Context, run *hooksv1alpha1.HookRun) error {
+func (r *HookRunReconciler) stepNodes(ctx context.Context, orig, run *hooksv1alpha1.HookRun) error {
 	if run.Spec.Cancel {
 		return r.cancelNodes(ctx, run)
 	}
@@ -270,13 +307,61 @@ func (r *HookRunReconciler) stepNodes(ctx context.Context, run *hooksv1alpha1.Ho
 		case err != nil:
 			return fmt.Errorf("get HookTemplate %s: %w", run.Spec.TemplateRef.Name, err)
 		default:
-			if err := r.startNextNodes(ctx, tmpl, run); err != nil {
+			ended, err := r.startNextNodesAdmitted(ctx, tmpl, run)
+			if err != nil {
 				return err
+			}
+			if ended {
+				// Somebody else ended the run (a Replace): what the
+				// API server holds stands, nothing to write.
+				run.Status = *orig.Status.DeepCopy()
+				return nil
 			}
 		}
 	}
 	r.summariseNodes(run)
 	return nil
+}
+
+// startNextNodesAdmitted is startNextNodes for a run whose template
+// admits runs against each other. A Replace (supersede) ends the run and
+// deletes its Jobs under the template's lock, while this run's own
+// reconcile may still see it Running in the cache: under the same lock,
+// the API server's copy decides whether the run may create its next Jobs.
+// ended is true when the API server shows the run ended (or gone): it
+// then created nothing.
+func (r *HookRunReconciler) startNextNodesAdmitted(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) (ended bool, err error) {
+	if !needsAdmission(tmpl) || freeNodeSlots(tmpl, run) == 0 {
+		return false, r.startNextNodes(ctx, tmpl, run)
+	}
+	unlock := r.templateLocks.lock(run.Namespace + "/" + tmpl.Name)
+	defer unlock()
+	current := &hooksv1alpha1.HookRun{}
+	err = r.APIReader.Get(ctx, client.ObjectKeyFromObject(run), current)
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("get HookRun %s from the API server: %w", run.Name, err)
+	case current.UID != run.UID || current.Status.Phase.IsFinished():
+		return true, nil
+	}
+	return false, r.startNextNodes(ctx, tmpl, run)
+}
+
+// freeNodeSlots is how many more node Jobs maxParallel allows now: all
+// for maxParallel 0, else maxParallel less the Jobs that have not ended.
+func freeNodeSlots(tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) int {
+	limit := len(run.Status.Nodes)
+	if spec := tmpl.Spec.Run.Nodes; spec != nil && ptr.Deref(spec.MaxParallel, 0) > 0 {
+		limit = int(*spec.MaxParallel)
+	}
+	for _, e := range run.Status.Nodes {
+		if e.JobName != "" && !e.Phase.IsFinished() {
+			limit--
+		}
+	}
+	return max(limit, 0)
 }
 
 // waitingForTurn is true for a node that has no Job yet.
@@ -300,19 +385,10 @@ func failWaitingNodes(run *hooksv1alpha1.HookRun, reason, message string) {
 // it is now, as is the Job (a template edited mid-run applies to the
 // nodes that have not started).
 func (r *HookRunReconciler) startNextNodes(ctx context.Context, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun) error {
-	limit := len(run.Status.Nodes)
-	if spec := tmpl.Spec.Run.Nodes; spec != nil && ptr.Deref(spec.MaxParallel, 0) > 0 {
-		limit = int(*spec.MaxParallel)
-	}
-	active := 0
-	for _, e := range run.Status.Nodes {
-		if e.JobName != "" && !e.Phase.IsFinished() {
-			active++
-		}
-	}
+	free := freeNodeSlots(tmpl, run)
 	for i := range run.Status.Nodes {
 		e := &run.Status.Nodes[i]
-		if active >= limit {
+		if free == 0 {
 			break
 		}
 		if !waitingForTurn(*e) {
@@ -335,7 +411,7 @@ func (r *HookRunReconciler) startNextNodes(ctx context.Context, tmpl *hooksv1alp
 			continue
 		}
 		e.JobName = job.Name
-		active++
+		free--
 		logf.FromContext(ctx).V(1).Info("created node Job", "job", job.Name, "node", e.Name)
 	}
 	return nil
@@ -372,7 +448,7 @@ func (r *HookRunReconciler) mirrorNode(ctx context.Context, run *hooksv1alpha1.H
 	if e.JobName == "" || e.Phase.IsFinished() {
 		return nil
 	}
-	job, state, err := r.getNodeJob(ctx, run, e.JobName)
+	job, state, err := r.getJob(ctx, run, e.JobName, true)
 	if err != nil {
 		return err
 	}
@@ -423,27 +499,6 @@ func (r *HookRunReconciler) mirrorNode(ctx context.Context, run *hooksv1alpha1.H
 	return nil
 }
 
-// getNodeJob is getJob for one node's Job.
-func (r *HookRunReconciler) getNodeJob(ctx context.Context, run *hooksv1alpha1.HookRun, name string) (*batchv1.Job, jobState, error) {
-	key := types.NamespacedName{Namespace: run.Namespace, Name: name}
-	job := &batchv1.Job{}
-	err := r.Get(ctx, key, job)
-	if apierrors.IsNotFound(err) {
-		err = r.APIReader.Get(ctx, key, job)
-	}
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, jobGone, nil
-	case err != nil:
-		return nil, jobNone, fmt.Errorf("get Job %s: %w", key, err)
-	case !metav1.IsControlledBy(job, run):
-		return nil, jobForeign, nil
-	case jobBeingDeleted(job):
-		return job, jobGone, nil
-	}
-	return job, jobLive, nil
-}
-
 // summariseNodes sets the run's phase, NODES summary and jobName from its
 // entries.
 func (r *HookRunReconciler) summariseNodes(run *hooksv1alpha1.HookRun) {
@@ -462,50 +517,48 @@ func (r *HookRunReconciler) summariseNodes(run *hooksv1alpha1.HookRun) {
 // cancelNodes stops every Job of a run on every node: the run and the
 // nodes that had not ended end Cancelled.
 func (r *HookRunReconciler) cancelNodes(ctx context.Context, run *hooksv1alpha1.HookRun) error {
-	if err := r.deleteNodeJobs(ctx, run); err != nil {
-		return err
-	}
-	for i := range run.Status.Nodes {
-		if e := &run.Status.Nodes[i]; !e.Phase.IsFinished() {
-			e.Phase, e.Reason = hooksv1alpha1.PhaseCancelled, hooksv1alpha1.ReasonCancelledByUser
-		}
-	}
-	run.Status.NodeSummary = outcomeOfNodes(run.Status.Nodes).summary
-	end, err := r.cancel(ctx, nil)
+	end, err := r.cancel(ctx, run)
 	if err != nil {
 		return err
 	}
+	cancelEntries(run, hooksv1alpha1.ReasonCancelledByUser)
 	r.finish(run, *end)
 	return nil
 }
 
-// deleteNodeJobs deletes the Jobs recorded in the run's status.nodes.
-func (r *HookRunReconciler) deleteNodeJobs(ctx context.Context, run *hooksv1alpha1.HookRun) error {
-	for _, e := range run.Status.Nodes {
-		if e.JobName == "" {
-			continue
-		}
-		job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: run.Namespace, Name: e.JobName}}
-		if err := r.deleteJob(ctx, job); err != nil {
-			return err
+// cancelEntries ends Cancelled the entries of the nodes that had not ended.
+func cancelEntries(run *hooksv1alpha1.HookRun, reason string) {
+	for i := range run.Status.Nodes {
+		if e := &run.Status.Nodes[i]; !e.Phase.IsFinished() {
+			e.Phase, e.Reason = hooksv1alpha1.PhaseCancelled, reason
 		}
 	}
-	return nil
+	if len(run.Status.Nodes) > 0 {
+		run.Status.NodeSummary = outcomeOfNodes(run.Status.Nodes).summary
+	}
 }
 
-// deleteJobsOfRun deletes every Job the API server lists for a run, by its
-// run label: also the node Jobs of a run on every node that its status does
-// not show yet (its status is written after its Jobs are created).
-func (r *HookRunReconciler) deleteJobsOfRun(ctx context.Context, namespace, name string) error {
+// jobsOfRun lists the Jobs the run controls (by its run label, then by its
+// UID: a Job of an earlier run of the same name is not its), straight from
+// the API server: the cache may not show a Job created a moment ago, and a
+// Job missed here would keep running after a cancel. Also the node Jobs of
+// a run on every node that its status does not show yet.
+func (r *HookRunReconciler) jobsOfRun(ctx context.Context, run *hooksv1alpha1.HookRun) ([]batchv1.Job, error) {
 	jobs := &batchv1.JobList{}
-	if err := r.APIReader.List(ctx, jobs, client.InNamespace(namespace), client.MatchingLabels{hooksv1alpha1.LabelRun: name}); err != nil {
-		return fmt.Errorf("list Jobs of HookRun %s: %w", name, err)
+	if err := r.APIReader.List(ctx, jobs, client.InNamespace(run.Namespace), client.MatchingLabels{hooksv1alpha1.LabelRun: run.Name}); err != nil {
+		return nil, fmt.Errorf("list Jobs of HookRun %s: %w", run.Name, err)
 	}
-	for i := range jobs.Items {
-		if owner := metav1.GetControllerOf(&jobs.Items[i]); owner == nil || owner.Kind != "HookRun" || owner.Name != name {
-			continue
-		}
-		if err := r.deleteJob(ctx, &jobs.Items[i]); err != nil {
+	return slices.DeleteFunc(jobs.Items, func(job batchv1.Job) bool { return !metav1.IsControlledBy(&job, run) }), nil
+}
+
+// deleteJobsOfRun deletes every Job the run controls (jobsOfRun).
+func (r *HookRunReconciler) deleteJobsOfRun(ctx context.Context, run *hooksv1alpha1.HookRun) error {
+	jobs, err := r.jobsOfRun(ctx, run)
+	if err != nil {
+		return err
+	}
+	for i := range jobs {
+		if err := r.deleteJob(ctx, &jobs[i]); err != nil {
 			return err
 		}
 	}

@@ -28,8 +28,10 @@ import (
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -47,12 +49,32 @@ func TestEligibleNodes(t *testing.T) {
 		return corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec, Status: status}
 	}
 	noSchedule := corev1.Taint{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}
+	labelled := func(n corev1.Node, labels map[string]string) corev1.Node {
+		n.Labels = labels
+		return n
+	}
+	ssd := map[string]string{"disk": "ssd"}
+	requireSSD := &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "disk", Operator: corev1.NodeSelectorOpIn, Values: []string{"ssd"}}}}},
+	}}}
+	preferSSD := &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.PreferredSchedulingTerm{{
+		Weight: 1, Preference: corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "disk", Operator: corev1.NodeSelectorOpIn, Values: []string{"ssd"}}}},
+	}}}}
 	tests := []struct {
 		name        string
 		nodes       []corev1.Node
 		tolerations []corev1.Toleration
+		pod         *corev1.PodSpec
+		noPod       bool
 		want        []string
 	}{
+		{name: "no pod template: every ready node", nodes: []corev1.Node{node("a", ready, corev1.NodeSpec{})}, noPod: true, want: []string{"a"}},
+		{name: "the pod's nodeSelector leaves a node out", nodes: []corev1.Node{labelled(node("a", ready, corev1.NodeSpec{}), ssd), node("b", ready, corev1.NodeSpec{})},
+			pod: &corev1.PodSpec{NodeSelector: ssd}, want: []string{"a"}},
+		{name: "the pod's required node affinity leaves a node out", nodes: []corev1.Node{labelled(node("a", ready, corev1.NodeSpec{}), ssd), node("b", ready, corev1.NodeSpec{})},
+			pod: &corev1.PodSpec{Affinity: requireSSD}, want: []string{"a"}},
+		{name: "a preferred node affinity leaves no node out", nodes: []corev1.Node{labelled(node("a", ready, corev1.NodeSpec{}), ssd), node("b", ready, corev1.NodeSpec{})},
+			pod: &corev1.PodSpec{Affinity: preferSSD}, want: []string{"a", "b"}},
 		{name: "ready nodes, sorted by name", nodes: []corev1.Node{node("b", ready, corev1.NodeSpec{}), node("a", ready, corev1.NodeSpec{})}, want: []string{"a", "b"}},
 		{name: "a NotReady node is left out", nodes: []corev1.Node{node("a", ready, corev1.NodeSpec{}), node("b", notReady, corev1.NodeSpec{})}, want: []string{"a"}},
 		{name: "a node without a Ready condition is left out", nodes: []corev1.Node{node("a", corev1.NodeStatus{}, corev1.NodeSpec{})}},
@@ -64,7 +86,11 @@ func TestEligibleNodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, eligibleNodes(tt.nodes, tt.tolerations)); diff != "" {
+			pod := tt.pod
+			if pod == nil && !tt.noPod {
+				pod = &corev1.PodSpec{Tolerations: tt.tolerations}
+			}
+			if diff := cmp.Diff(tt.want, eligibleNodes(tt.nodes, pod)); diff != "" {
 				t.Errorf("eligibleNodes (-want +got):\n%s", diff)
 			}
 		})
@@ -526,6 +552,12 @@ func TestReplaceStopsEveryNodeJobOfTheOldRun(t *testing.T) {
 	create(t, newRun(ns, "site", "site-new"))
 	got := waitForPhase(t, ns, "site-old", hooksv1alpha1.PhaseCancelled)
 	g.Expect(got.Status.Reason).To(Equal(hooksv1alpha1.ReasonSuperseded))
+	g.Expect(got.Status.Nodes).To(HaveLen(len(nodes)))
+	for _, e := range got.Status.Nodes {
+		g.Expect(e.Phase).To(Equal(hooksv1alpha1.PhaseCancelled), "entry of %s", e.Name)
+		g.Expect(e.Reason).To(Equal(hooksv1alpha1.ReasonSuperseded), "entry of %s", e.Name)
+	}
+	g.Expect(got.Status.NodeSummary).To(Equal("0/2"))
 	for _, node := range nodes {
 		g.Eventually(jobStopped(ns, nodeJob("site-old", node)), timeout, poll).Should(BeTrue(), "old Job of %s", node)
 		completeJob(t, ns, nodeJob("site-new", node))
@@ -708,22 +740,207 @@ func TestRunOnEveryNodeNodeGoneBeforeItsTurn(t *testing.T) {
 	g.Expect(jobNames(g, ns)).To(Equal([]string{nodeJob(run.Name, nodes[0])}), "no Job for the gone node")
 }
 
-func TestHead(t *testing.T) {
-	tests := []struct {
-		name, in string
-		n        int
-		want     string
-	}{
-		{name: "short", in: "abc", n: 5, want: "abc"},
-		{name: "cut", in: "hello", n: 3, want: "hel"},
-		{name: "cut in a rune drops its piece", in: "hé", n: 2, want: "h"},
-		{name: "cut after a rune keeps it", in: "héllo", n: 3, want: "hé"},
+// createNodeJobs creates the run's Jobs on the nodes as a manager that
+// stopped before writing the run's status would have left them.
+func createNodeJobs(t *testing.T, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun, nodes ...string) {
+	t.Helper()
+	for _, node := range nodes {
+		job := BuildNodeJob(tmpl, run, node)
+		job.Labels[hooksv1alpha1.LabelGroup] = groupLabel(groupKey(tmpl, run))
+		if err := controllerutil.SetControllerReference(run, job, testScheme); err != nil {
+			t.Fatal(err)
+		}
+		create(t, job)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := head(tt.in, tt.n); got != tt.want {
-				t.Errorf("head(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
-			}
-		})
+}
+
+// TestCancelStopsNodeJobsMadeBeforeAStop: a run cancelled after its node
+// Jobs were created and before its status recorded them (the status write
+// failed, or the manager stopped) still has every Job stopped.
+func TestCancelStopsNodeJobsMadeBeforeAStop(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"})
+	tmpl := nodesTemplate(ns, 0)
+	create(t, tmpl)
+	run := newRun(ns, "site", "site-gap")
+	create(t, run)
+	createNodeJobs(t, tmpl, run, nodes...)
+	cancelRun(t, ns, run.Name)
+
+	startManager(t, ns, setupRunReconciler)
+	got := waitForPhase(t, ns, run.Name, hooksv1alpha1.PhaseCancelled)
+	g.Expect(got.Status.Reason).To(Equal(hooksv1alpha1.ReasonCancelledByUser))
+	for _, node := range nodes {
+		g.Eventually(jobStopped(ns, nodeJob(run.Name, node)), timeout, poll).Should(BeTrue(), "Job of %s", node)
+	}
+}
+
+// TestRunOnEveryNodeCountsJobsMadeBeforeAStopAgainstMaxParallel: the Jobs
+// a run already has when its status is first written are recorded with
+// their names, so they count against maxParallel.
+func TestRunOnEveryNodeCountsJobsMadeBeforeAStopAgainstMaxParallel(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"}, testNode{name: "web-3"})
+	tmpl := nodesTemplate(ns, 1)
+	create(t, tmpl)
+	run := newRun(ns, "site", "site-retry")
+	create(t, run)
+	// A manager with maxParallel 2 then (the template was edited since).
+	createNodeJobs(t, tmpl, run, nodes[0], nodes[2])
+
+	startManager(t, ns, setupRunReconciler)
+	g.Eventually(func(g Gomega) {
+		got := getRun(g, ns, run.Name)
+		g.Expect(entryNames(got)).To(Equal(nodes))
+		g.Expect(got.Status.Nodes[0].JobName).To(Equal(nodeJob(run.Name, nodes[0])))
+		g.Expect(got.Status.Nodes[2].JobName).To(Equal(nodeJob(run.Name, nodes[2])))
+	}, timeout, poll).Should(Succeed())
+
+	completeJob(t, ns, nodeJob(run.Name, nodes[0]))
+	g.Eventually(func(g Gomega) {
+		g.Expect(entryOf(g, ns, run.Name, nodes[0]).Phase).To(Equal(hooksv1alpha1.PhaseSucceeded))
+	}, timeout, poll).Should(Succeed())
+	// The reconcile that recorded the success would have created the next
+	// Job before writing it.
+	g.Expect(jobNames(g, ns)).NotTo(ContainElement(nodeJob(run.Name, nodes[1])), "the Job of %s still runs: no third node yet", nodes[2])
+
+	completeJob(t, ns, nodeJob(run.Name, nodes[2]))
+	completeJob(t, ns, nodeJob(run.Name, nodes[1]))
+	got := waitForPhase(t, ns, run.Name, hooksv1alpha1.PhaseSucceeded)
+	g.Expect(got.Status.NodeSummary).To(Equal("3/3"))
+}
+
+// TestRunOnEveryNodeEndedElsewhereStartsNoNodeJob: a Replace ends a run and
+// deletes its Jobs while the run's own reconcile still works from a copy
+// that shows it Running. Under the template's lock the API server's copy
+// decides: a run ended there creates no further node Job and writes
+// nothing; the same step on a run still Running creates it.
+func TestRunOnEveryNodeEndedElsewhereStartsNoNodeJob(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"})
+	tmpl := nodesTemplate(ns, 1) // Queue: admission, and so the lock
+	create(t, tmpl)
+	run := newRun(ns, "site", "site-stale")
+	create(t, run)
+	r := &HookRunReconciler{Client: k8sClient, APIReader: k8sClient, Scheme: testScheme, Now: time.Now}
+	ctx := context.Background()
+
+	setPhaseAtServer := func(phase hooksv1alpha1.HookRunPhase) {
+		t.Helper()
+		current := &hooksv1alpha1.HookRun{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(run), current)).To(Succeed())
+		current.Status.Phase, current.Status.Reason = phase, hooksv1alpha1.ReasonSuperseded
+		g.Expect(k8sClient.Status().Update(ctx, current)).To(Succeed())
+	}
+	// The cached copy: the first node done, the second one's turn.
+	stale := func() *hooksv1alpha1.HookRun {
+		s := run.DeepCopy()
+		s.Status.Phase = hooksv1alpha1.PhaseRunning
+		s.Status.Nodes = []hooksv1alpha1.NodeRunStatus{
+			{Name: nodes[0], Phase: hooksv1alpha1.PhaseSucceeded, JobName: nodeJob(run.Name, nodes[0])},
+			{Name: nodes[1], Phase: hooksv1alpha1.PhasePending},
+		}
+		return s
+	}
+
+	setPhaseAtServer(hooksv1alpha1.PhaseCancelled)
+	orig, cached := stale(), stale()
+	g.Expect(r.stepNodes(ctx, orig, cached)).To(Succeed())
+	g.Expect(jobNames(g, ns)).To(BeEmpty(), "no node Job for a run the API server shows ended")
+	g.Expect(cached.Status).To(Equal(orig.Status), "nothing to write")
+
+	setPhaseAtServer(hooksv1alpha1.PhaseRunning)
+	orig, cached = stale(), stale()
+	g.Expect(r.stepNodes(ctx, orig, cached)).To(Succeed())
+	g.Expect(jobNames(g, ns)).To(Equal([]string{nodeJob(run.Name, nodes[1])}), "the same step on a running run starts the next node")
+	g.Expect(cached.Status.Nodes[1].JobName).To(Equal(nodeJob(run.Name, nodes[1])))
+}
+
+// listCounter counts the List calls that reach the API server.
+type listCounter struct {
+	client.Reader
+	lists int
+}
+
+func (c *listCounter) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	c.lists++
+	return c.Reader.List(ctx, list, opts...)
+}
+
+// TestListEligibleNodesPages: the nodes are read page by page, only the
+// eligible names kept, and the listing stops once more than the limit are
+// eligible.
+func TestListEligibleNodesPages(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"}, testNode{name: "web-3"}, testNode{name: "web-4"},
+		testNode{name: "web-5", notReady: true}, testNode{name: "db-1", outside: true})
+	selector, err := metav1.LabelSelectorAsSelector(nodesTemplate(ns, 0).Spec.Run.Nodes.Selector)
+	g.Expect(err).NotTo(HaveOccurred())
+	ctx := context.Background()
+
+	reader := &listCounter{Reader: k8sClient}
+	r := &HookRunReconciler{APIReader: reader}
+	got, err := r.listEligibleNodes(ctx, selector, nil, 10, 2)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got).To(Equal(nodes[:4]), "every page read, the NotReady and the unselected node left out")
+	g.Expect(reader.lists).To(Equal(3), "5 selected nodes in pages of 2")
+
+	reader.lists = 0
+	got, err = r.listEligibleNodes(ctx, selector, nil, 1, 2)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got).To(Equal(nodes[:2]), "the first page already holds more than the limit")
+	g.Expect(reader.lists).To(Equal(1), "no further page read")
+}
+
+// TestRunOnEveryNodeStaleEntriesDoNotOverwrite: a status write of a run on
+// every node from a copy older than the API server's (a Replace ended the
+// run and its entries meanwhile) conflicts instead of putting the old
+// entries back; the reconcile retries from the newer copy.
+func TestRunOnEveryNodeStaleEntriesDoNotOverwrite(t *testing.T) {
+	needEnvtest(t)
+	t.Parallel()
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	run := newRun(ns, "site", "site-overwrite")
+	create(t, run)
+	ctx := context.Background()
+	r := &HookRunReconciler{Client: k8sClient, APIReader: k8sClient, Scheme: testScheme, Now: time.Now, Recorder: events.NewFakeRecorder(10)}
+
+	stale := run.DeepCopy()
+	stale.Status.Phase = hooksv1alpha1.PhaseRunning
+	stale.Status.Nodes = []hooksv1alpha1.NodeRunStatus{
+		{Name: "web-1", Phase: hooksv1alpha1.PhaseRunning, JobName: "site-overwrite-1"},
+		{Name: "web-2", Phase: hooksv1alpha1.PhasePending, JobName: "site-overwrite-2"},
+	}
+	g.Expect(k8sClient.Status().Update(ctx, stale)).To(Succeed())
+	superseded := stale.DeepCopy()
+	superseded.Status.Phase, superseded.Status.Reason = hooksv1alpha1.PhaseCancelled, hooksv1alpha1.ReasonSuperseded
+	for i := range superseded.Status.Nodes {
+		superseded.Status.Nodes[i].Phase, superseded.Status.Nodes[i].Reason = hooksv1alpha1.PhaseCancelled, hooksv1alpha1.ReasonSuperseded
+	}
+	g.Expect(k8sClient.Status().Update(ctx, superseded)).To(Succeed())
+
+	// The run's own reconcile, from the copy before the Replace: the
+	// second node's Job started, the run stays Running.
+	orig, next := stale.DeepCopy(), stale.DeepCopy()
+	next.Status.Nodes[1].Phase = hooksv1alpha1.PhaseRunning
+	err := r.writeStatus(ctx, orig.ResourceVersion, orig, next)
+	g.Expect(apierrors.IsConflict(err)).To(BeTrue(), "a conflict, got %v", err)
+	got := getRun(g, ns, run.Name)
+	g.Expect(got.Status.Phase).To(Equal(hooksv1alpha1.PhaseCancelled))
+	for _, e := range got.Status.Nodes {
+		g.Expect(e.Phase).To(Equal(hooksv1alpha1.PhaseCancelled), "the entry of %s that the Replace ended", e.Name)
 	}
 }

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"sort"
+	"unicode/utf8"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -135,6 +136,21 @@ func tail(s string, n int) string {
 		if s[i]&0xC0 != 0x80 { // not a UTF-8 continuation byte
 			return s[i:]
 		}
+	}
+	return s
+}
+
+// head keeps the first n bytes of s, without a rune cut in two at the end.
+func head(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for i := 0; i < utf8.UTFMax && s != ""; i++ {
+		if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size > 1 {
+			break
+		}
+		s = s[:len(s)-1]
 	}
 	return s
 }

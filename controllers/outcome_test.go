@@ -178,3 +178,23 @@ func TestTail(t *testing.T) {
 		})
 	}
 }
+
+func TestHead(t *testing.T) {
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{name: "short", in: "abc", n: 5, want: "abc"},
+		{name: "cut", in: "hello", n: 3, want: "hel"},
+		{name: "cut in a rune drops its piece", in: "hé", n: 2, want: "h"},
+		{name: "cut after a rune keeps it", in: "héllo", n: 3, want: "hé"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := head(tt.in, tt.n); got != tt.want {
+				t.Errorf("head(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+		})
+	}
+}
