@@ -669,12 +669,7 @@ func TestRunOnEveryNodeRecordsJobsMadeBeforeAStop(t *testing.T) {
 	create(t, tmpl)
 	run := newRun(ns, "site", "site-stopped")
 	create(t, run)
-	for _, node := range []string{nodes[0], nodes[2]} {
-		job := BuildNodeJob(tmpl, run, node)
-		job.Labels[hooksv1alpha1.LabelGroup] = groupLabel(groupKey(tmpl, run))
-		g.Expect(controllerutil.SetControllerReference(run, job, testScheme)).To(Succeed())
-		create(t, job)
-	}
+	createNodeJobs(t, tmpl, run, nodes[0], nodes[2])
 	before := waitForJob(t, ns, nodeJob(run.Name, nodes[2]))
 
 	startManager(t, ns, setupRunReconciler)
