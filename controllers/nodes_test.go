@@ -528,11 +528,7 @@ func TestCancelStopsEveryNodeJob(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 
 	cancelRun(t, ns, run.Name)
-	got := waitForPhase(t, ns, run.Name, hooksv1alpha1.PhaseCancelled)
-	g.Expect(got.Status.Reason).To(Equal(hooksv1alpha1.ReasonCancelledByUser))
-	for _, node := range nodes {
-		g.Eventually(jobStopped(ns, nodeJob(run.Name, node)), timeout, poll).Should(BeTrue(), "Job of %s", node)
-	}
+	expectCancelledWithEveryNodeJobStopped(t, ns, run.Name, nodes)
 }
 
 func TestReplaceStopsEveryNodeJobOfTheOldRun(t *testing.T) {
@@ -735,6 +731,18 @@ func TestRunOnEveryNodeNodeGoneBeforeItsTurn(t *testing.T) {
 	g.Expect(jobNames(g, ns)).To(Equal([]string{nodeJob(run.Name, nodes[0])}), "no Job for the gone node")
 }
 
+// expectCancelledWithEveryNodeJobStopped waits for the run to end
+// Cancelled by its user and for the Job of every node to be stopped.
+func expectCancelledWithEveryNodeJobStopped(t *testing.T, ns, run string, nodes []string) {
+	t.Helper()
+	g := NewWithT(t)
+	got := waitForPhase(t, ns, run, hooksv1alpha1.PhaseCancelled)
+	g.Expect(got.Status.Reason).To(Equal(hooksv1alpha1.ReasonCancelledByUser))
+	for _, node := range nodes {
+		g.Eventually(jobStopped(ns, nodeJob(run, node)), timeout, poll).Should(BeTrue(), "Job of %s", node)
+	}
+}
+
 // createNodeJobs creates the run's Jobs on the nodes as a manager that
 // stopped before writing the run's status would have left them.
 func createNodeJobs(t *testing.T, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1alpha1.HookRun, nodes ...string) {
@@ -755,7 +763,6 @@ func createNodeJobs(t *testing.T, tmpl *hooksv1alpha1.HookTemplate, run *hooksv1
 func TestCancelStopsNodeJobsMadeBeforeAStop(t *testing.T) {
 	needEnvtest(t)
 	t.Parallel()
-	g := NewWithT(t)
 	ns := newNamespace(t)
 	nodes := createNodes(t, ns, testNode{name: "web-1"}, testNode{name: "web-2"})
 	tmpl := nodesTemplate(ns, 0)
@@ -766,11 +773,7 @@ func TestCancelStopsNodeJobsMadeBeforeAStop(t *testing.T) {
 	cancelRun(t, ns, run.Name)
 
 	startManager(t, ns, setupRunReconciler)
-	got := waitForPhase(t, ns, run.Name, hooksv1alpha1.PhaseCancelled)
-	g.Expect(got.Status.Reason).To(Equal(hooksv1alpha1.ReasonCancelledByUser))
-	for _, node := range nodes {
-		g.Eventually(jobStopped(ns, nodeJob(run.Name, node)), timeout, poll).Should(BeTrue(), "Job of %s", node)
-	}
+	expectCancelledWithEveryNodeJobStopped(t, ns, run.Name, nodes)
 }
 
 // TestRunOnEveryNodeCountsJobsMadeBeforeAStopAgainstMaxParallel: the Jobs
